@@ -1,0 +1,217 @@
+"""Stall -> failure text, summary lines and JSON records; pure functions."""
+
+from __future__ import annotations
+
+import dataclasses
+import linecache
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pytest_loopguard.stall import StackFrame, Stall
+
+__all__ = [
+    "NO_SAMPLE",
+    "VERDICT",
+    "format_ms",
+    "format_stall",
+    "headline",
+    "localize",
+    "record_to_stall",
+    "relative_path",
+    "report_document",
+    "stall_to_record",
+    "summary_lines",
+    "trim_stack",
+]
+
+VERDICT = "event loop blocked for {duration} (limit {limit})"
+NO_SAMPLE = "no sample of the loop thread could be taken while it was blocked"
+REPORT_VERSION = 1
+_FRAME_KEYS = ("file", "line", "function", "source")
+
+
+def format_ms(seconds: float) -> str:
+    """Render seconds as whole milliseconds, with decimals only below 10 ms."""
+    ms = seconds * 1000.0
+    if ms >= 10:
+        return f"{ms:.0f} ms"
+    return f"{ms:.3g} ms"
+
+
+def relative_path(path: str, rootdir: str | None) -> str:
+    """Return `path` relative to rootdir when it lies inside it."""
+    if not rootdir or not os.path.isabs(path):
+        return path
+    try:
+        relative = os.path.relpath(path, rootdir)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith("..") else relative.replace(os.sep, "/")
+
+
+def _localize_frame(frame: StackFrame, rootdir: str | None) -> StackFrame:
+    """Fill a missing source line and make the path relative to rootdir."""
+    source = frame.source_line or linecache.getline(frame.filename, frame.lineno)
+    return dataclasses.replace(
+        frame, filename=relative_path(frame.filename, rootdir), source_line=source.strip()
+    )
+
+
+def localize(stall: Stall, rootdir: str | None) -> Stall:
+    """Return `stall` with paths relative to rootdir and source lines filled in."""
+    blocking = stall.blocking_frame
+    return dataclasses.replace(
+        stall,
+        blocking_frame=None if blocking is None else _localize_frame(blocking, rootdir),
+        stack=tuple(_localize_frame(frame, rootdir) for frame in stall.stack),
+        samples=tuple((_localize_frame(f, rootdir), n) for f, n in stall.samples),
+    )
+
+
+def _is_project_frame(frame: StackFrame) -> bool:
+    """Tell whether a localized frame lies in the project (a relative path)."""
+    path = frame.filename.replace(os.sep, "/")
+    return not os.path.isabs(path) and "site-packages/" not in path and not path.startswith(".")
+
+
+def trim_stack(stack: Sequence[StackFrame], test_file: str | None) -> tuple[StackFrame, ...]:
+    """Cut the runner's frames: start at the test file, else at the first project frame.
+
+    The loop thread's stack begins in pytest, pluggy and the event loop;
+    none of that helps to find the blocking code.
+    """
+    for wanted in (lambda f: f.filename == test_file, _is_project_frame):
+        for index, frame in enumerate(stack):
+            if wanted(frame):
+                return tuple(stack[index:])
+    return tuple(stack)
+
+
+def _where(frame: StackFrame) -> str:
+    return f"{frame.filename}:{frame.lineno} in {frame.function}"
+
+
+def _frame_lines(frame: StackFrame, indent: str = "  ") -> list[str]:
+    lines = [f"{indent}{_where(frame)}"]
+    if frame.source_line:
+        lines.append(f"{indent}    {frame.source_line}")
+    return lines
+
+
+def _verdict(stall: Stall) -> str:
+    return VERDICT.format(
+        duration=format_ms(stall.duration_seconds), limit=format_ms(stall.threshold_seconds)
+    )
+
+
+def headline(stall: Stall, phase: str) -> str:
+    """Render a stall on one line: verdict, phase and blocking line."""
+    if stall.blocking_frame is None:
+        return f"{_verdict(stall)} during {phase}; {NO_SAMPLE}"
+    return f"{_verdict(stall)} during {phase} at {_where(stall.blocking_frame)}"
+
+
+def format_stall(stall: Stall, phase: str, test_file: str | None = None) -> str:
+    """Render one localized stall as the text of a failure or warning."""
+    lines = [f"{_verdict(stall)} during {phase}"]
+    lines.append(f"{stall.loop_kind} loop in thread {stall.thread_name!r}")
+    if stall.blocking_frame is None:
+        lines.append(f"{NO_SAMPLE}; it was running: {stall.running or 'unknown'}")
+    else:
+        lines.append("blocking line:")
+        lines.extend(_frame_lines(stall.blocking_frame))
+    if sum(count for _, count in stall.samples) > 1:
+        lines.append("lines seen while blocked (samples):")
+        for frame, count in stall.samples:
+            lines.append(f"  {count:>4}x {_where(frame)}")
+            if frame.source_line:
+                lines.append(f"            {frame.source_line}")
+    stack = trim_stack(stall.stack, test_file)
+    if stack:
+        lines.append("loop thread stack, test first:")
+        for frame in stack:
+            lines.extend(_frame_lines(frame))
+    if stall.ended_with_loop:
+        lines.append("the loop stopped while still blocked")
+    return "\n".join(lines)
+
+
+def _frame_record(frame: StackFrame) -> dict[str, Any]:
+    return {
+        "file": frame.filename,
+        "line": frame.lineno,
+        "function": frame.function,
+        "source": frame.source_line,
+    }
+
+
+def _record_frame(data: dict[str, Any]) -> StackFrame:
+    return StackFrame(data["file"], int(data["line"]), data["function"], data["source"])
+
+
+def stall_to_record(stall: Stall, test_id: str, phase: str) -> dict[str, Any]:
+    """Flatten a localized stall into builtin types for JSON and for xdist."""
+    blocking = stall.blocking_frame
+    frame = _frame_record(blocking) if blocking else dict.fromkeys(_FRAME_KEYS)
+    return {
+        "test_id": test_id,
+        "phase": phase,
+        "duration_ms": round(stall.duration_seconds * 1000.0, 3),
+        "threshold_ms": round(stall.threshold_seconds * 1000.0, 3),
+        **frame,
+        "stack": [_frame_record(f) for f in stall.stack],
+        "samples": [{**_frame_record(f), "count": n} for f, n in stall.samples],
+        "running": stall.running,
+        "loop_kind": stall.loop_kind,
+        "thread": stall.thread_name,
+        "ended_with_loop": stall.ended_with_loop,
+    }
+
+
+def record_to_stall(record: dict[str, Any]) -> Stall:
+    """Rebuild the Stall that stall_to_record flattened."""
+    return Stall(
+        duration_seconds=record["duration_ms"] / 1000.0,
+        threshold_seconds=record["threshold_ms"] / 1000.0,
+        loop_kind=record["loop_kind"],
+        thread_name=record["thread"],
+        blocking_frame=_record_frame(record) if record["file"] is not None else None,
+        stack=tuple(_record_frame(f) for f in record["stack"]),
+        samples=tuple((_record_frame(s), int(s["count"])) for s in record["samples"]),
+        running=record["running"],
+        ended_with_loop=record["ended_with_loop"],
+    )
+
+
+def summary_lines(records: Iterable[dict[str, Any]]) -> list[str]:
+    """List the stalled tests, worst first: id, longest stall, limit, blocking line."""
+    worst: dict[str, dict[str, Any]] = {}
+    for record in records:
+        seen = worst.get(record["test_id"])
+        if seen is None or record["duration_ms"] > seen["duration_ms"]:
+            worst[record["test_id"]] = record
+    ranked = sorted(worst.values(), key=lambda r: (-r["duration_ms"], r["test_id"]))
+    lines = []
+    for record in ranked:
+        where = (
+            f"{record['file']}:{record['line']} in {record['function']}"
+            if record["file"] is not None
+            else f"no sample; running {record['running'] or 'unknown'}"
+        )
+        lines.append(
+            f"{record['test_id']} ({record['phase']}): "
+            f"{format_ms(record['duration_ms'] / 1000.0)} "
+            f"(limit {format_ms(record['threshold_ms'] / 1000.0)}) at {where}"
+        )
+    return lines
+
+
+def report_document(records: Sequence[dict[str, Any]], threshold_ms: float, mode: str) -> dict:
+    """Wrap the stall records into the JSON document written by --loopguard-report."""
+    return {
+        "version": REPORT_VERSION,
+        "threshold_ms": threshold_ms,
+        "mode": mode,
+        "stalls": list(records),
+    }
