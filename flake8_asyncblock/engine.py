@@ -1,0 +1,138 @@
+"""One walk of the tree for all rules: scope bookkeeping and per-node-type dispatch."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+from flake8_asyncblock.names import CONSTRUCTORS, Names
+from flake8_asyncblock.rule import Rule, Violation
+from flake8_asyncblock.scope import Scope
+from flake8_asyncblock.settings import Settings
+
+__all__ = ["check", "dispatch_names"]
+
+_VISIT, _LEAVE, _PUSH, _POP = range(4)
+_Handlers = dict[type, tuple[Callable[[ast.AST], None], ...]]
+
+
+@lru_cache(maxsize=None)
+def dispatch_names(rule: type[Rule]) -> tuple[tuple[str, type, str], ...]:
+    """List (phase, node class, method name) for each visit_/leave_ method of `rule`."""
+    found = []
+    for attr in dir(rule):
+        phase, _, node_name = attr.partition("_")
+        node_class = getattr(ast, node_name, None)
+        if phase in ("visit", "leave") and isinstance(node_class, type):
+            found.append((phase, node_class, attr))
+    return tuple(found)
+
+
+@lru_cache(maxsize=64)
+def _constructors(rules: tuple[type[Rule], ...]) -> dict[str, str]:
+    merged = dict(CONSTRUCTORS)
+    for rule in rules:
+        merged.update(rule.constructors)
+    return merged
+
+
+def _may_fire(rule: type[Rule], source: str | None, settings: Settings) -> bool:
+    if not rule.active(settings):
+        return False
+    if source is None or "async" in source:
+        return True
+    if rule.requires_async:
+        return False
+    return not rule.source_hints or any(hint in source for hint in rule.source_hints)
+
+
+def check(
+    tree: ast.AST,
+    rules: Sequence[type[Rule]],
+    settings: Settings,
+    source: str | None = None,
+) -> list[Violation]:
+    """Run `rules` over `tree` in one walk and return their findings in source order.
+
+    `source` is the file's text when known: files where no rule can fire (no
+    "async" and no rule's source hint) are not walked at all.
+    """
+    active = tuple(rule for rule in rules if _may_fire(rule, source, settings))
+    if not active:
+        return []
+    scope = Scope(tree)
+    walrus = source is None or ":=" in source
+    names = Names(scope, _constructors(tuple(rules)), walrus=walrus)
+    instances = [rule(scope, names, settings) for rule in active]
+    visit: _Handlers = {}
+    leave: _Handlers = {}
+    for instance in instances:
+        for phase, node_class, attr in dispatch_names(type(instance)):
+            table = visit if phase == "visit" else leave
+            table[node_class] = (*table.get(node_class, ()), getattr(instance, attr))
+    _walk(tree, scope, visit, leave)
+    found = [v for instance in instances for v in instance.violations]
+    found.sort(key=lambda v: (v.line, v.col, v.code))
+    return found
+
+
+def _walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> None:
+    """Visit every node once, depth first in source order, without recursion.
+
+    Deeply nested expressions (long operator chains) would exhaust Python's
+    recursion limit, so the walk keeps its own stack of (action, node).
+    """
+    stack: list[tuple[int, ast.AST]] = [(_VISIT, tree)]
+    pop, push = stack.pop, stack.append
+    scope_nodes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    while stack:
+        action, node = pop()
+        if action == _VISIT:
+            kind = type(node)
+            handlers = visit.get(kind)
+            if handlers:
+                for handler in handlers:
+                    handler(node)
+            if kind in leave:
+                push((_LEAVE, node))
+            if isinstance(node, scope_nodes):
+                _push_scoped(node, stack)
+            else:
+                _push_children(node, stack)
+        elif action == _LEAVE:
+            for handler in leave[type(node)]:
+                handler(node)
+        elif action == _PUSH:
+            scope.push(node)
+        else:
+            scope.pop()
+
+
+def _push_children(node: ast.AST, stack: list[tuple[int, ast.AST]], skip: str = "") -> None:
+    """Schedule the children of `node` (but the field `skip`) in source order."""
+    children: list[tuple[int, ast.AST]] = []
+    for field in node._fields:
+        if field == skip:
+            continue
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            children.extend((_VISIT, item) for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            children.append((_VISIT, value))
+    children.reverse()
+    stack.extend(children)
+
+
+def _push_scoped(node: ast.AST, stack: list[tuple[int, ast.AST]]) -> None:
+    """Schedule a scope node: its body inside the new scope, the rest outside.
+
+    Decorators, defaults, annotations and base classes are evaluated in the
+    enclosing scope, so only the body runs in the function or class.
+    """
+    stack.append((_POP, node))
+    body = node.body  # type: ignore[attr-defined]
+    inner = body if isinstance(body, list) else [body]
+    stack.extend((_VISIT, child) for child in reversed(inner))
+    stack.append((_PUSH, node))
+    _push_children(node, stack, skip="body")

@@ -1,0 +1,129 @@
+"""Rule base class, Valid/Invalid examples and the Violation a rule reports."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from flake8_asyncblock.names import Names
+    from flake8_asyncblock.scope import Scope
+    from flake8_asyncblock.settings import Settings
+
+__all__ = ["FIX_KINDS", "Invalid", "Rule", "Valid", "Violation"]
+
+#: What the `asyncblock` command may do about a finding: nothing, rewrite it
+#: by default ("safe"), or rewrite it only when asked to ("unsafe").
+FIX_KINDS = (None, "safe", "unsafe")
+
+
+def _source(code: str) -> str:
+    """Dedent an example and drop the blank line that follows the opening quotes."""
+    return textwrap.dedent(code).lstrip("\n")
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must leave alone; `flake8_args` configure the check."""
+
+    code: str
+    flake8_args: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _source(self.code))
+        object.__setattr__(self, "flake8_args", tuple(self.flake8_args))
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the rule must flag, with the exact findings and the suggested rewrite.
+
+    Each entry of `errors` is "CODE:LINE" or "CODE:LINE:COL": LINE counts from 1
+    at the first line of the dedented example, COL is 1-based as flake8 prints it.
+    `fixed` is the "use instead" code; it must lint clean.
+    """
+
+    code: str
+    errors: tuple[str, ...] = ()
+    fixed: str | None = None
+    flake8_args: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _source(self.code))
+        object.__setattr__(self, "errors", tuple(self.errors))
+        object.__setattr__(self, "flake8_args", tuple(self.flake8_args))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", _source(self.fixed))
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One finding: ast position (1-based line, 0-based column) and the message."""
+
+    line: int
+    col: int
+    code: str
+    text: str
+    rule: type[Rule] = field(compare=False)
+
+    def as_flake8(self) -> tuple[int, int, str, type]:
+        """Return the tuple flake8 expects; the only place positions are converted."""
+        return self.line, self.col, f"{self.code} {self.text}", self.rule
+
+
+class Rule:
+    """Base class of every ABL rule: metadata as class attributes, checks as visit methods.
+
+    The engine creates one instance per checked file and calls `visit_<NodeType>`
+    before a node's children and `leave_<NodeType>` after them.
+    """
+
+    code: ClassVar[str] = ""
+    slug: ClassVar[str] = ""
+    #: Message after the code, with named placeholders filled by `report(**fields)`.
+    message: ClassVar[str] = ""
+    #: One line completing "Flags: ..." in the docs.
+    summary: ClassVar[str] = ""
+    why: ClassVar[str] = ""
+    valid: ClassVar[tuple[Valid, ...]] = ()
+    invalid: ClassVar[tuple[Invalid, ...]] = ()
+    #: None, "safe" or "unsafe": which rewrite the asyncblock command offers.
+    fix: ClassVar[str | None] = None
+    #: False puts the code on flake8's default ignore list (enable with --extend-select).
+    default_enabled: ClassVar[bool] = True
+    #: Names of the flake8 options (without "--") that change what the rule does.
+    options: ClassVar[tuple[str, ...]] = ()
+    #: Constructor qualified name -> type name, so `names` can type local values.
+    constructors: ClassVar[Mapping[str, str]] = {}
+    #: True when the rule can only fire inside coroutines; files without the
+    #: word "async" are then skipped without walking the tree.
+    requires_async: ClassVar[bool] = True
+    #: For rules with requires_async False: words one of which must occur in the
+    #: source for the rule to possibly fire (empty: always run).
+    source_hints: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, scope: Scope, names: Names, settings: Settings) -> None:
+        self.scope = scope
+        self.names = names
+        self.settings = settings
+        self.violations: list[Violation] = []
+
+    @classmethod
+    def active(cls, settings: Settings) -> bool:
+        """Tell whether the rule has anything to do under `settings` (skip it if not)."""
+        return True
+
+    def report(self, node: ast.AST, **fields: Any) -> None:
+        """Record a finding at `node`, formatting `message` with `fields`."""
+        self.violations.append(
+            Violation(
+                line=getattr(node, "lineno", 1),
+                col=getattr(node, "col_offset", 0),
+                code=self.code,
+                text=self.message.format(**fields),
+                rule=type(self),
+            )
+        )

@@ -1,0 +1,1 @@
+"""One module per rule, named <code>_<slug>.py; registry.RULES lists their classes."""
