@@ -1,0 +1,162 @@
+"""Loopguard report: failure text, summary lines and JSON records from hand-made stalls."""
+
+from __future__ import annotations
+
+import json
+
+from pytest_loopguard.report import (
+    NO_SAMPLE,
+    VERDICT,
+    format_ms,
+    format_stall,
+    headline,
+    localize,
+    record_to_stall,
+    report_document,
+    stall_to_record,
+    summary_lines,
+    trim_stack,
+)
+from pytest_loopguard.stall import StackFrame, Stall
+
+ROOT = "/proj"
+RUNNER = StackFrame("/usr/lib/python3.11/asyncio/base_events.py", 1922, "_run_once", "handle._run()")
+PLUGIN = StackFrame("/venv/lib/site-packages/_pytest/runner.py", 170, "pytest_runtest_call", "")
+TEST = StackFrame("/proj/tests/test_api.py", 20, "test_handler", "await handler()")
+HELPER = StackFrame("/proj/app/api.py", 12, "handler", "time.sleep(0.3)")
+
+
+def make_stall(**changes: object) -> Stall:
+    fields: dict[str, object] = {
+        "duration_seconds": 0.312,
+        "threshold_seconds": 0.1,
+        "loop_kind": "asyncio",
+        "thread_name": "MainThread",
+        "blocking_frame": HELPER,
+        "stack": (PLUGIN, RUNNER, TEST, HELPER),
+        "samples": ((HELPER, 1),),
+    }
+    fields.update(changes)
+    return Stall(**fields)  # type: ignore[arg-type]
+
+
+def test_verdict_comes_first_with_phase() -> None:
+    text = format_stall(localize(make_stall(), ROOT), "call", "tests/test_api.py")
+    verdict = VERDICT.format(duration="312 ms", limit="100 ms")
+    assert text.splitlines()[0] == f"{verdict} during call"
+    assert verdict == "event loop blocked for 312 ms (limit 100 ms)"
+
+
+def test_stall_names_the_blocking_line_with_source_relative_to_rootdir() -> None:
+    lines = format_stall(localize(make_stall(), ROOT), "setup", "tests/test_api.py").splitlines()
+    index = lines.index("blocking line:")
+    assert lines[index + 1 : index + 3] == ["  app/api.py:12 in handler", "      time.sleep(0.3)"]
+
+
+def test_stack_starts_at_the_test_and_ends_at_the_blocking_line() -> None:
+    lines = format_stall(localize(make_stall(), ROOT), "call", "tests/test_api.py").splitlines()
+    stack = lines[lines.index("loop thread stack, test first:") + 1 :]
+    assert stack == [
+        "  tests/test_api.py:20 in test_handler",
+        "      await handler()",
+        "  app/api.py:12 in handler",
+        "      time.sleep(0.3)",
+    ]
+
+
+def test_stack_without_the_test_file_starts_at_the_first_project_frame() -> None:
+    stall = localize(make_stall(), ROOT)
+    assert trim_stack(stall.stack, "tests/test_other.py")[0].filename == "tests/test_api.py"
+    outside = (localize(make_stall(), "/elsewhere").stack)
+    assert trim_stack(outside, None) == outside
+
+
+def test_cpu_bound_stall_lists_sampled_lines_with_counts() -> None:
+    loop_line = StackFrame("/proj/app/crunch.py", 7, "crunch", "total += i * i")
+    stall = make_stall(blocking_frame=loop_line, samples=((loop_line, 9), (HELPER, 2)))
+    text = format_stall(localize(stall, ROOT), "call")
+    assert "lines seen while blocked (samples):" in text
+    assert "     9x app/crunch.py:7 in crunch" in text
+    assert "     2x app/api.py:12 in handler" in text
+
+
+def test_single_sample_prints_no_sample_table() -> None:
+    assert "samples" not in format_stall(localize(make_stall(), ROOT), "call")
+
+
+def test_unsampled_stall_says_so_and_names_what_ran() -> None:
+    stall = make_stall(blocking_frame=None, stack=(), samples=(), running="<Task pending name='Task-3' coro=<spin()>>")
+    text = format_stall(localize(stall, ROOT), "teardown")
+    assert f"{NO_SAMPLE}; it was running: <Task pending name='Task-3' coro=<spin()>>" in text
+    assert "blocking line" not in text
+    assert headline(stall, "teardown").endswith(NO_SAMPLE)
+
+
+def test_loop_kind_thread_and_end_of_loop_are_reported() -> None:
+    stall = make_stall(loop_kind="uvloop", thread_name="worker-1", ended_with_loop=True)
+    text = format_stall(localize(stall, ROOT), "call")
+    assert "uvloop loop in thread 'worker-1'" in text
+    assert text.endswith("the loop stopped while still blocked")
+
+
+def test_missing_source_line_is_read_from_the_file(tmp_path) -> None:
+    source = tmp_path / "mod.py"
+    source.write_text("import time\ntime.sleep(1)  # here\n")
+    frame = StackFrame(str(source), 2, "<module>")
+    stall = localize(make_stall(blocking_frame=frame, stack=(frame,)), str(tmp_path))
+    assert stall.blocking_frame == StackFrame("mod.py", 2, "<module>", "time.sleep(1)  # here")
+
+
+def test_headline_is_one_line_with_the_blocking_line() -> None:
+    line = headline(localize(make_stall(), ROOT), "call")
+    assert line == "event loop blocked for 312 ms (limit 100 ms) during call at app/api.py:12 in handler"
+
+
+def test_milliseconds_keep_decimals_only_when_small() -> None:
+    assert [format_ms(s) for s in (0.312, 1.5, 0.0005, 0.0042)] == [
+        "312 ms", "1500 ms", "0.5 ms", "4.2 ms",
+    ]
+
+
+def test_record_round_trips_through_json() -> None:
+    loop_line = StackFrame("app/crunch.py", 7, "crunch", "total += i")
+    stall = localize(make_stall(samples=((loop_line, 3), (HELPER, 1))), ROOT)
+    record = stall_to_record(stall, "tests/test_api.py::test_handler", "call")
+    assert json.loads(json.dumps(record)) == record
+    assert record_to_stall(record) == stall
+    assert {k: record[k] for k in ("test_id", "phase", "duration_ms", "threshold_ms", "file",
+                                   "line", "function", "source")} == {
+        "test_id": "tests/test_api.py::test_handler", "phase": "call", "duration_ms": 312.0,
+        "threshold_ms": 100.0, "file": "app/api.py", "line": 12, "function": "handler",
+        "source": "time.sleep(0.3)",
+    }
+    assert record["stack"][-1] == {"file": "app/api.py", "line": 12, "function": "handler",
+                                   "source": "time.sleep(0.3)"}
+
+
+def test_unsampled_record_round_trips() -> None:
+    stall = make_stall(blocking_frame=None, stack=(), samples=(), running="cb()")
+    record = stall_to_record(stall, "t::x", "setup")
+    assert record["file"] is None and record["running"] == "cb()"
+    assert record_to_stall(record) == stall
+
+
+def test_summary_lists_each_test_once_worst_first() -> None:
+    def record(test_id: str, seconds: float, phase: str = "call") -> dict:
+        return stall_to_record(localize(make_stall(duration_seconds=seconds), ROOT), test_id, phase)
+
+    lines = summary_lines(
+        [record("t.py::a", 0.2), record("t.py::b", 0.9, "setup"), record("t.py::a", 0.4),
+         record("t.py::c", 0.15)]
+    )
+    assert lines == [
+        "t.py::b (setup): 900 ms (limit 100 ms) at app/api.py:12 in handler",
+        "t.py::a (call): 400 ms (limit 100 ms) at app/api.py:12 in handler",
+        "t.py::c (call): 150 ms (limit 100 ms) at app/api.py:12 in handler",
+    ]
+
+
+def test_report_document_wraps_records() -> None:
+    record = stall_to_record(localize(make_stall(), ROOT), "t.py::a", "call")
+    document = report_document([record], 100.0, "warn")
+    assert document == {"version": 1, "threshold_ms": 100.0, "mode": "warn", "stalls": [record]}
