@@ -1,0 +1,121 @@
+"""Reversible patches: replace an attribute now, or as soon as a module is imported.
+
+`AttributePatch` swaps one attribute of a class or module and puts back exactly
+what was there (or deletes it when it was inherited). If something else patched
+the same attribute on top of ours meanwhile, restoring leaves theirs alone, so
+the wrapper must stay harmless when left behind.
+
+`WhenImported` defers a patch until an optional library is imported. trio costs
+about 160 ms to import and uvloop 50 ms; importing them just to patch them would
+tax every run that never uses them. The hook sits first on `sys.meta_path`,
+lets the other finders locate the module and wraps the loader so the patch is
+applied right after the module's code ran, before anyone can call into it.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+__all__ = ["AttributePatch", "WhenImported"]
+
+_MISSING = object()
+
+
+class AttributePatch:
+    """Replace `owner.name` with `replacement` until `restore()`."""
+
+    def __init__(self, owner: Any, name: str, replacement: object) -> None:
+        self.owner = owner
+        self.name = name
+        self.replacement = replacement
+        self.original: Any = getattr(owner, name)
+        self._own = vars(owner).get(name, _MISSING)
+
+    def apply(self) -> None:
+        """Install the replacement."""
+        setattr(self.owner, self.name, self.replacement)
+
+    def restore(self) -> None:
+        """Put back what was there, unless someone patched over us since."""
+        if vars(self.owner).get(self.name, _MISSING) is not self.replacement:
+            return
+        if self._own is _MISSING:
+            delattr(self.owner, self.name)
+        else:
+            setattr(self.owner, self.name, self._own)
+
+
+class WhenImported(importlib.abc.MetaPathFinder):
+    """Call `callback(module)` once `module_name` is imported (now, if it already is)."""
+
+    def __init__(self, module_name: str, callback: Callable[[ModuleType], None]) -> None:
+        self.module_name = module_name
+        self.callback = callback
+        self._searching = False
+
+    def install(self) -> None:
+        """Run the callback now if the module is loaded, else wait for its import."""
+        module = sys.modules.get(self.module_name)
+        if module is not None:
+            self.callback(module)
+        elif self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+
+    def uninstall(self) -> None:
+        """Stop waiting for the import."""
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        """Let the other finders find the module, then wrap its loader."""
+        if fullname != self.module_name or self._searching:
+            return None
+        self._searching = True
+        try:
+            spec = _find_with_others(self, fullname, path, target)
+        finally:
+            self._searching = False
+        if spec is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _NotifyingLoader(spec.loader, self._loaded)
+        return spec
+
+    def _loaded(self, module: ModuleType) -> None:
+        self.uninstall()
+        try:
+            self.callback(module)
+        except Exception:  # a failed patch must never break the user's import
+            pass
+
+
+def _find_with_others(me: object, fullname: str, path: Any, target: Any) -> Any:
+    """Ask every finder on sys.meta_path except `me`."""
+    for finder in list(sys.meta_path):
+        find_spec = getattr(finder, "find_spec", None)
+        if finder is me or find_spec is None:
+            continue
+        spec = find_spec(fullname, path, target)
+        if spec is not None:
+            return spec
+    return None
+
+
+class _NotifyingLoader(importlib.abc.Loader):
+    """Delegate to the real loader and report the module once its code ran."""
+
+    def __init__(self, loader: Any, loaded: Callable[[ModuleType], None]) -> None:
+        self._loader = loader
+        self._notify = loaded
+
+    def create_module(self, spec: Any) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._notify(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)

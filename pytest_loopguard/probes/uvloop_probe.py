@@ -1,0 +1,131 @@
+"""uvloop probe: a heartbeat timer, because uvloop's poll cannot be hooked from Python.
+
+uvloop's loop is compiled, but `uvloop.Loop` is a Python subclass, so its
+`run_forever` can be patched (uvloop's `run_until_complete`, `uvloop.run` and
+asyncio's Runner all go through it). While the loop runs, a `call_later` tick
+every threshold/4 notes that the loop got round to its timers. A tick that
+fires late means the loop was blocked: at least from the moment the tick was
+due until it ran, and at most since the previous tick ran. The stall is
+reported as the middle of that range, so its duration is within an eighth of
+the threshold (a quarter in total width) plus the timer's 1 ms resolution.
+`LoopState.busy_since` holds the next tick's due time: once it lies half a
+threshold in the past, the watchdog samples the stack.
+
+uvloop is patched only once something imports it (see `patching`). Its
+callbacks cannot be hooked cheaply, so `Stall.running` stays None when no
+stack sample was taken.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from pytest_loopguard.probes.patching import AttributePatch, WhenImported
+from pytest_loopguard.probes.state import LoopState
+
+if TYPE_CHECKING:
+    from pytest_loopguard.detector import StallDetector
+
+__all__ = ["HEARTBEAT_FRACTION", "UvloopProbe"]
+
+# Heartbeat period as a fraction of the threshold: the precision the issue asks for.
+HEARTBEAT_FRACTION = 0.25
+
+
+class UvloopProbe:
+    """Patch `uvloop.Loop.run_forever` once uvloop is imported."""
+
+    kind = "uvloop"
+
+    def __init__(self, hub: StallDetector) -> None:
+        self.hub = hub
+        self._patch: AttributePatch | None = None
+        self._hook = WhenImported("uvloop", self._patch_module)
+
+    def install(self) -> None:
+        """Patch now if uvloop is loaded, else when it gets imported."""
+        self._hook.install()
+
+    def uninstall(self) -> None:
+        """Stop waiting for the import and restore `run_forever`."""
+        self._hook.uninstall()
+        if self._patch is not None:
+            self._patch.restore()
+            self._patch = None
+
+    def _patch_module(self, module: ModuleType) -> None:
+        loop_cls = getattr(module, "Loop", None)
+        if loop_cls is None or self._patch is not None or not self.hub._started:
+            return
+        wrapper = _make_run_forever(self.hub, loop_cls.run_forever)
+        self._patch = AttributePatch(loop_cls, "run_forever", wrapper)
+        self._patch.apply()
+
+
+def _make_run_forever(hub: StallDetector, original: Any) -> Any:
+    def run_forever(loop: Any) -> None:
+        if not hub._started or loop.is_running():
+            return original(loop)
+        try:
+            heartbeat = _Heartbeat(hub, loop)
+            heartbeat.attach()
+        except Exception as exc:  # run unprobed rather than break the loop
+            hub._internal_error(exc)
+            return original(loop)
+        try:
+            return original(loop)
+        finally:
+            heartbeat.detach()
+
+    run_forever.__wrapped__ = original  # type: ignore[attr-defined]
+    return run_forever
+
+
+class _Heartbeat:
+    """The tick of one uvloop run."""
+
+    def __init__(self, hub: StallDetector, loop: Any) -> None:
+        self.hub = hub
+        self.loop = loop
+        self.state = LoopState(hub, "uvloop")
+        self.interval = 0.0
+        self.handle: Any = None
+        self.closed = False
+
+    def attach(self) -> None:
+        """Schedule the first tick and let the watchdog see the loop."""
+        self._schedule(self.hub._clock())
+        self.hub._activate(self.state, self.close)
+
+    def close(self) -> None:
+        """Stop ticking; safe from any thread (the next tick just does not reschedule)."""
+        self.closed = True
+
+    def detach(self) -> None:
+        """At loop exit: a tick overdue by more than the threshold is a stall that ended the run."""
+        try:
+            if not self.closed:
+                self._check(self.hub._clock(), ended_with_loop=True)
+        finally:
+            self.closed = True
+            self.handle.cancel()
+            self.hub._deactivate(self.state)
+
+    def _schedule(self, now: float) -> None:
+        self.interval = self.hub._threshold_seconds * HEARTBEAT_FRACTION
+        self.state.begin_busy(now + self.interval)
+        self.handle = self.loop.call_later(self.interval, self._tick)
+
+    def _tick(self) -> None:
+        if self.closed:
+            return
+        now = self.hub._clock()
+        self._check(now, ended_with_loop=False)
+        self._schedule(now)
+
+    def _check(self, now: float, ended_with_loop: bool) -> None:
+        late = now - self.state.busy_since  # type: ignore[operator]
+        estimate = late + self.interval / 2
+        if late > 0 and estimate > self.hub._threshold_seconds:
+            self.state.finish(now, estimate, ended_with_loop)
