@@ -1,0 +1,63 @@
+"""docs/rules.md is rendered from the rule classes and must be kept current."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+from flake8_asyncblock.registry import RULES
+from flake8_asyncblock.settings import OPTIONS
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("generate_rules", DOCS / "generate_rules.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_rules_md_is_current() -> None:
+    fresh = _generator().render()
+    committed = (DOCS / "rules.md").read_text(encoding="utf-8")
+    assert committed == fresh, "docs/rules.md is stale; run: python docs/generate_rules.py"
+
+
+def test_every_rule_has_a_section_with_its_default_and_fix() -> None:
+    text = _generator().render()
+    for rule in RULES:
+        section = text.split(f"## {rule.code} `{rule.slug}`", 1)[1].split("\n## ", 1)[0]
+        assert f"**Flags:** {rule.summary}" in section
+        assert ("**Default:** on" in section) == rule.default_enabled
+        assert f"**Fix:** {rule.fix or 'none'}" in section
+        assert rule.invalid[0].code.strip() in section
+
+
+def test_options_table_lists_every_option() -> None:
+    text = _generator().render()
+    for option in OPTIONS:
+        assert f"| `{option.flag}` | {option.kind} |" in text
+
+
+def test_check_mode_reports_a_stale_file(tmp_path: Path) -> None:
+    generator = _generator()
+    generator.OUTPUT = tmp_path / "rules.md"
+    generator.OUTPUT.write_text("old\n", encoding="utf-8")
+    assert generator.main(["--check"]) == 1
+    assert generator.main([]) == 0
+    assert generator.main(["--check"]) == 0
+
+
+def test_generator_runs_as_a_script_from_anywhere(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(DOCS / "generate_rules.py"), "--check"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
