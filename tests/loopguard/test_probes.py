@@ -1,0 +1,127 @@
+"""Real event loops blocked by a real time.sleep: the stall names that line."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from pytest_loopguard.detector import StallDetector
+
+THRESHOLD = 0.05
+BLOCK = 0.2
+
+
+def blocking_line() -> int:
+    """Return the line number of the one blocking call of this file."""
+    with open(__file__) as source:
+        for number, line in enumerate(source, start=1):
+            if line.strip() == "time.sleep(BLOCK)  # the blocking line":
+                return number
+    raise AssertionError("blocking line not found")
+
+
+def block() -> None:
+    time.sleep(BLOCK)  # the blocking line
+
+
+@pytest.fixture
+def detector():
+    detector = StallDetector(THRESHOLD)
+    detector.start()
+    try:
+        yield detector
+    finally:
+        detector.stop()
+    assert detector._errors == []
+
+
+def assert_one_stall(detector: StallDetector, kind: str, thread_name: str = "MainThread") -> None:
+    [stall] = detector.drain()
+    assert (stall.loop_kind, stall.thread_name) == (kind, thread_name)
+    assert stall.duration_seconds > THRESHOLD
+    assert stall.blocking_frame is not None
+    assert (stall.blocking_frame.filename, stall.blocking_frame.lineno) == (__file__, blocking_line())
+    assert stall.blocking_frame.source_line == "time.sleep(BLOCK)  # the blocking line"
+    assert stall.stack[-1] == stall.blocking_frame
+    assert [f.function for f in stall.stack][-2:] == ["blocked_asyncio" if kind != "trio" else "blocked_trio", "block"]
+
+
+async def blocked_asyncio() -> None:
+    await asyncio.sleep(0)
+    block()
+    await asyncio.sleep(0)
+
+
+def test_asyncio_run_stall_names_the_blocking_line(detector):
+    asyncio.run(blocked_asyncio())
+    assert_one_stall(detector, "asyncio")
+
+
+def test_loop_in_a_thread_is_watched(detector):
+    thread = threading.Thread(target=asyncio.run, args=(blocked_asyncio(),), name="loop-thread")
+    thread.start()
+    thread.join()
+    assert_one_stall(detector, "asyncio", "loop-thread")
+
+
+def test_uvloop_stall_names_the_blocking_line(detector):
+    uvloop = pytest.importorskip("uvloop")
+    uvloop.run(blocked_asyncio())
+    assert_one_stall(detector, "uvloop")
+
+
+async def blocked_trio() -> None:
+    import trio
+
+    await trio.sleep(0)
+    block()
+    await trio.sleep(0)
+
+
+def test_trio_stall_names_the_blocking_line(detector):
+    trio = pytest.importorskip("trio")
+    trio.run(blocked_trio)
+    assert_one_stall(detector, "trio")
+
+
+def test_trio_guest_run_of_anyio_test_runner_is_watched(detector):
+    """anyio's pytest plugin runs trio tests as a guest run on a plain queue."""
+    pytest.importorskip("trio")
+    from anyio.pytest_plugin import get_runner
+
+    with get_runner("trio", {}) as runner:
+        runner.run_test(blocked_trio, {})
+    assert_one_stall(detector, "trio")
+
+
+def test_trio_guest_run_on_an_asyncio_host_is_reported_once(detector):
+    trio = pytest.importorskip("trio")
+
+    async def host() -> None:
+        loop = asyncio.get_running_loop()
+        finished = loop.create_future()
+        trio.lowlevel.start_guest_run(
+            blocked_trio,
+            run_sync_soon_threadsafe=loop.call_soon_threadsafe,
+            done_callback=finished.set_result,
+        )
+        (await finished).unwrap()
+
+    asyncio.run(host())
+    [stall] = detector.drain()
+    assert stall.loop_kind == "asyncio"
+    assert stall.blocking_frame.lineno == blocking_line()
+
+
+def test_short_blocks_and_idle_waits_are_not_stalls(detector):
+    async def healthy() -> None:
+        for _ in range(15):
+            time.sleep(0.01)
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.3)
+
+    asyncio.run(healthy())
+    assert detector.drain() == []
