@@ -121,7 +121,7 @@ def format_stall(stall: Stall, phase: str, test_file: str | None = None) -> str:
     else:
         lines.append("blocking line:")
         lines.extend(_frame_lines(stall.blocking_frame))
-    if sum(count for _, count in stall.samples) > 1:
+    if len(stall.samples) > 1:
         lines.append("lines seen while blocked (samples):")
         for frame, count in stall.samples:
             lines.append(f"  {count:>4}x {_where(frame)}")
