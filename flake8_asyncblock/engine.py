@@ -86,6 +86,7 @@ def _walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> No
     stack: list[tuple[int, ast.AST]] = [(_VISIT, tree)]
     pop, push = stack.pop, stack.append
     scope_nodes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    fields = _FIELDS  # empty tuple: a leaf such as Name or Constant
     while stack:
         action, node = pop()
         if action == _VISIT:
@@ -98,7 +99,7 @@ def _walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> No
                 push((_LEAVE, node))
             if isinstance(node, scope_nodes):
                 _push_scoped(node, stack)
-            else:
+            elif fields.get(kind, True):
                 _push_children(node, stack)
         elif action == _LEAVE:
             for handler in leave[type(node)]:
@@ -109,19 +110,44 @@ def _walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> No
             scope.pop()
 
 
+def _child_fields(node_class: type) -> tuple[str, ...]:
+    """Fields that may hold child nodes worth visiting.
+
+    Expression contexts (Load, Store) and operators (Add, Eq) are shared
+    singletons no rule needs to visit; read `node.op` instead.
+    """
+    if node_class is ast.Constant:
+        fields: tuple[str, ...] = ()
+    else:
+        fields = tuple(name for name in node_class._fields if name not in _NOT_CHILDREN)
+    _FIELDS[node_class] = fields
+    return fields
+
+
+_NOT_CHILDREN = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "module", "level", "asname", "type_comment",
+     "kind", "is_async", "conversion", "simple"}
+)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _push_children(node: ast.AST, stack: list[tuple[int, ast.AST]], skip: str = "") -> None:
     """Schedule the children of `node` (but the field `skip`) in source order."""
+    fields = _FIELDS.get(type(node))
+    if fields is None:
+        fields = _child_fields(type(node))
     children: list[tuple[int, ast.AST]] = []
-    for field in node._fields:
+    for field in fields:
         if field == skip:
             continue
         value = getattr(node, field, None)
-        if isinstance(value, list):
-            children.extend((_VISIT, item) for item in value if isinstance(item, ast.AST))
+        if type(value) is list:
+            children.extend([(_VISIT, item) for item in value if isinstance(item, ast.AST)])
         elif isinstance(value, ast.AST):
             children.append((_VISIT, value))
-    children.reverse()
-    stack.extend(children)
+    if children:
+        children.reverse()
+        stack.extend(children)
 
 
 def _push_scoped(node: ast.AST, stack: list[tuple[int, ast.AST]]) -> None:
