@@ -196,7 +196,7 @@ def test_bad_values_are_usage_errors(
         monkeypatch.setenv(ENV_VAR, env)
     write_ini(pytester, "" if ini is None else ini + "\n")
     pytester.makepyfile("def test_nothing():\n    pass\n")
-    result = pytester.runpytest_subprocess(*args)
+    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
     assert "Traceback" not in result.stderr.str()
@@ -220,7 +220,7 @@ def test_bad_marker_fails_only_its_test(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest")
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(
         [

@@ -19,6 +19,11 @@ def block(seconds=0.2):
 BLOCK_LINE = "*helpers.py:4 in block"
 
 
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run a session in a subprocess; hypothesis' plugin would double its start-up time."""
+    return pytester.runpytest_subprocess("-p", "no:hypothesispytest", *args)
+
+
 def setup_session(pytester: pytest.Pytester, tests: str, ini: str = "") -> None:
     pytester.makeini("[pytest]\n" + QUIET + ini)
     pytester.makepyfile(helpers=HELPERS, test_stalls=tests)
@@ -52,7 +57,7 @@ def test_stall_fails_the_test_and_names_the_blocking_line(
     pytester: pytest.Pytester, mode: str
 ) -> None:
     setup_session(pytester, LOOP_SCOPES, f"asyncio_mode = {mode}\n")
-    result = pytester.runpytest_subprocess("--loopguard=50ms")
+    result = run(pytester, "--loopguard=50ms")
     result.assert_outcomes(failed=3, passed=1)
     result.stdout.fnmatch_lines(
         [
@@ -101,7 +106,7 @@ def test_async_fixture_stall_is_an_error_in_setup_or_teardown(pytester: pytest.P
             pass
         """,
     )
-    result = pytester.runpytest_subprocess("--loopguard=50ms")
+    result = run(pytester, "--loopguard=50ms")
     result.assert_outcomes(passed=1, errors=2)
     result.stdout.fnmatch_lines(
         [
@@ -126,7 +131,7 @@ def test_own_failure_keeps_its_traceback_and_adds_the_stall(pytester: pytest.Pyt
             assert 1 + 1 == 3
         """,
     )
-    result = pytester.runpytest_subprocess("--loopguard=50ms")
+    result = run(pytester, "--loopguard=50ms")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -176,7 +181,7 @@ def test_marker_changes_or_disables_the_threshold(
     pytester: pytest.Pytester, args: tuple[str, ...], failing: list[str]
 ) -> None:
     setup_session(pytester, MARKED)
-    result = pytester.runpytest_subprocess("-rf", *args)
+    result = run(pytester, "-rf", *args)
     result.assert_outcomes(failed=len(failing), passed=4 - len(failing))
     result.stdout.fnmatch_lines(
         [f"FAILED test_stalls.py::{name} - loopguard: event loop blocked*" for name in failing]
@@ -195,7 +200,7 @@ async def test_blocks():
 
 def test_warn_mode_keeps_the_outcome_and_warns(pytester: pytest.Pytester) -> None:
     setup_session(pytester, WARNED, "loopguard_mode = warn\n")
-    result = pytester.runpytest_subprocess("--loopguard=50ms")
+    result = run(pytester, "--loopguard=50ms")
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(
         [
@@ -211,7 +216,7 @@ def test_warn_mode_keeps_the_outcome_and_warns(pytester: pytest.Pytester) -> Non
 
 def test_warn_mode_warning_can_be_made_an_error(pytester: pytest.Pytester) -> None:
     setup_session(pytester, WARNED)
-    result = pytester.runpytest_subprocess(
+    result = run(pytester, 
         "--loopguard=50ms", "--loopguard-mode=warn",
         "-W", "error::pytest_loopguard.plugin.LoopguardWarning",
     )
@@ -245,7 +250,7 @@ def test_allow_list_accepts_known_stalls(pytester: pytest.Pytester) -> None:
         """,
         "loopguard_allow =\n    helpers:block\n    legacy.py\n",
     )
-    result = pytester.runpytest_subprocess("--loopguard=50ms", "-rf")
+    result = run(pytester, "--loopguard=50ms", "-rf")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["FAILED test_stalls.py::test_not_allowed - loopguard:*"])
 
@@ -269,7 +274,7 @@ def test_json_report_and_summary_list_worst_first(pytester: pytest.Pytester) -> 
             pass
         """,
     )
-    result = pytester.runpytest_subprocess("--loopguard=50ms", "--loopguard-report=stalls.json")
+    result = run(pytester, "--loopguard=50ms", "--loopguard-report=stalls.json")
     result.assert_outcomes(failed=2, passed=1)
     result.stdout.fnmatch_lines(
         [
@@ -295,6 +300,6 @@ def test_json_report_and_summary_list_worst_first(pytester: pytest.Pytester) -> 
 
 def test_no_summary_header_or_report_when_nothing_stalled(pytester: pytest.Pytester) -> None:
     setup_session(pytester, "def test_fine():\n    pass\n")
-    result = pytester.runpytest_subprocess()
+    result = run(pytester)
     result.assert_outcomes(passed=1)
     assert "loopguard:" not in result.stdout.str()

@@ -1,0 +1,165 @@
+"""Loopguard on every kind of loop and beside xdist and pytest-timeout, as real sessions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+QUIET = "asyncio_default_fixture_loop_scope = function\n"
+HELPERS = """
+import time
+
+def block(seconds=0.2):
+    time.sleep(seconds)
+"""
+BLOCK_LINE = "  helpers.py:4 in block"
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run a session in a subprocess; hypothesis' plugin would double its start-up time."""
+    return pytester.runpytest_subprocess("-p", "no:hypothesispytest", *args)
+
+
+def setup_session(pytester: pytest.Pytester, tests: str, **files: str) -> None:
+    pytester.makeini("[pytest]\n" + QUIET)
+    pytester.makepyfile(helpers=HELPERS, test_stalls=tests, **files)
+
+
+def test_anyio_on_asyncio_and_trio(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("anyio")
+    pytest.importorskip("trio")
+    setup_session(
+        pytester,
+        """
+        import pytest
+        from helpers import block
+
+        pytestmark = pytest.mark.anyio
+
+        @pytest.fixture(params=["asyncio", "trio"])
+        def anyio_backend(request):
+            return request.param
+
+        async def test_blocks():
+            block()
+        """,
+    )
+    result = run(pytester, "--loopguard=50ms")
+    result.assert_outcomes(failed=2)
+    for kind in ("asyncio", "trio"):
+        result.stdout.fnmatch_lines(
+            [
+                f"*_ test_blocks[[]{kind}] _*",
+                "loopguard: event loop blocked for * (limit 50 ms) during call",
+                f"{kind} loop in thread 'MainThread'",
+                "blocking line:",
+                BLOCK_LINE,
+            ]
+        )
+
+
+def test_uvloop_through_pytest_asyncio_and_uvloop_run(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_asyncio")
+    pytest.importorskip("uvloop")
+    setup_session(
+        pytester,
+        """
+        import pytest
+        import uvloop
+        from helpers import block
+
+        @pytest.fixture(scope="session")
+        def event_loop_policy():
+            return uvloop.EventLoopPolicy()
+
+        @pytest.mark.asyncio
+        async def test_policy_loop():
+            block()
+
+        def test_uvloop_run():
+            async def main():
+                block()
+            uvloop.run(main())
+        """,
+    )
+    result = run(pytester, "--loopguard=50ms", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(failed=2)
+    for name in ("test_policy_loop", "test_uvloop_run"):
+        result.stdout.fnmatch_lines(
+            [f"*_ {name} _*", "loopguard: event loop blocked for *", "uvloop loop in thread*",
+             "blocking line:", BLOCK_LINE]
+        )
+
+
+def test_asyncio_run_in_a_sync_test_and_a_loop_in_a_thread(pytester: pytest.Pytester) -> None:
+    setup_session(
+        pytester,
+        """
+        import asyncio
+        import threading
+        from helpers import block
+
+        async def main():
+            block()
+
+        def test_asyncio_run():
+            asyncio.run(main())
+
+        def test_loop_in_a_thread():
+            worker = threading.Thread(target=asyncio.run, args=(main(),), name="side-loop")
+            worker.start()
+            worker.join()
+        """,
+    )
+    result = run(pytester, "--loopguard=50ms")
+    result.assert_outcomes(failed=2)
+    for name, thread in (("test_asyncio_run", "MainThread"), ("test_loop_in_a_thread", "side-loop")):
+        result.stdout.fnmatch_lines(
+            [f"*_ {name} _*", "loopguard: event loop blocked for *",
+             f"asyncio loop in thread '{thread}'", "blocking line:", BLOCK_LINE]
+        )
+
+
+XDIST_TESTS = """
+import asyncio
+import pytest
+from helpers import block
+
+@pytest.mark.parametrize("seconds", [0.1, 0.3, 0.0, 0.2])
+def test_blocks(seconds):
+    async def main():
+        block(seconds)
+    asyncio.run(main())
+"""
+
+
+def _failures_and_summary(result: pytest.RunResult) -> tuple[list[str], list[str]]:
+    lines = result.outlines
+    failed = sorted(line.split(" - ")[0] for line in lines if line.startswith("FAILED "))
+    start = next(i for i, line in enumerate(lines) if "worst first" in line)
+    summary = [
+        line.split(": ")[0] for line in lines[start + 1 :] if line.startswith("test_stalls.py::")
+    ]
+    return failed, summary
+
+
+def test_xdist_gives_the_same_failures_and_summary(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    setup_session(pytester, XDIST_TESTS)
+    plain = run(pytester, "--loopguard=50ms", "-rf", "--loopguard-report=plain.json")
+    spread = run(pytester, "--loopguard=50ms", "-rf", "-n", "2", "--loopguard-report=spread.json")
+    plain.assert_outcomes(failed=3, passed=1)
+    spread.assert_outcomes(failed=3, passed=1)
+    assert _failures_and_summary(spread) == _failures_and_summary(plain)
+    assert _failures_and_summary(plain)[1] == [
+        "test_stalls.py::test_blocks[0.3] (call)",
+        "test_stalls.py::test_blocks[0.2] (call)",
+        "test_stalls.py::test_blocks[0.1] (call)",
+    ]
+    spread.stdout.fnmatch_lines(["loopguard: event loop blocked for *", "blocking line:", BLOCK_LINE])
+    records = [json.loads((pytester.path / f"{name}.json").read_text())["stalls"]
+               for name in ("plain", "spread")]
+    assert [sorted((r["test_id"], r["line"]) for r in found) for found in records] == [
+        sorted((f"test_stalls.py::test_blocks[{s}]", 4) for s in ("0.1", "0.2", "0.3"))
+    ] * 2
