@@ -218,7 +218,7 @@ def test_warn_mode_warning_can_be_made_an_error(pytester: pytest.Pytester) -> No
     setup_session(pytester, WARNED)
     result = run(pytester, 
         "--loopguard=50ms", "--loopguard-mode=warn",
-        "-W", "error::pytest_loopguard.plugin.LoopguardWarning",
+        "-W", "error::pytest_loopguard.LoopguardWarning",
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["E   *LoopguardWarning: event loop blocked for *"])
