@@ -1,0 +1,144 @@
+"""Loopguard overhead benchmark: a suite of trivial async tests, plain, guarded and in asyncio debug mode.
+
+Run `python benchmarks/loopguard_overhead.py` (`--runs 2 --tests 300` for a quick check).
+The first run builds `benchmarks/.work/loopguard-env`, a virtual environment of its own with
+pytest-asyncio and this project (editable), so nothing is installed into the project's deps.
+Each run executes every configuration once, in rotating order so that machine noise
+spreads evenly; the table shows the median wall time of each and its ratio to plain.
+Target: `--loopguard=100ms` adds at most 5%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+__all__ = ["main"]
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+ENV = HERE / ".work" / "loopguard-env"
+REQUIREMENTS = ("pytest==9.2.0", "pytest-asyncio==1.5.0")
+TESTS_PER_FILE = 100
+TARGET_RATIO = 1.05
+# (label, extra pytest arguments, extra environment)
+CONFIGS = (
+    ("plain", ("-p", "no:loopguard"), {}),
+    ("--loopguard=100ms", ("--loopguard=100ms",), {}),
+    ("PYTHONASYNCIODEBUG=1", ("-p", "no:loopguard"), {"PYTHONASYNCIODEBUG": "1"}),
+)
+
+
+class BenchError(Exception):
+    """A setup step or a run failed; the message says which and why."""
+
+
+def _checked(argv: list[str], what: str, env: dict[str, str] | None = None) -> str:
+    """Run a command and return its output, or raise BenchError with its tail."""
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
+        raise BenchError(f"{what} failed (exit {done.returncode}):\n{tail}")
+    return done.stdout
+
+
+def ensure_env() -> Path:
+    """Create the benchmark's own environment once; return its python."""
+    python = ENV / "bin" / "python"
+    stamp = ENV / ".installed"
+    if not stamp.exists():
+        print(f"building {ENV} (once)", flush=True)
+        shutil.rmtree(ENV, ignore_errors=True)
+        venv.create(ENV, with_pip=True)
+        pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        _checked(pip + list(REQUIREMENTS), "installing pytest and pytest-asyncio")
+        _checked(pip + ["-e", str(REPO)], "installing this project")
+        stamp.write_text("ok\n")
+    return python
+
+
+def write_suite(root: Path, tests: int) -> None:
+    """Write `tests` trivial pytest-asyncio tests, TESTS_PER_FILE to a file."""
+    (root / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    for start in range(0, tests, TESTS_PER_FILE):
+        count = min(TESTS_PER_FILE, tests - start)
+        body = ["import asyncio", ""]
+        for index in range(start, start + count):
+            body += ["", f"async def test_{index}():", "    await asyncio.sleep(0)", ""]
+        (root / f"test_batch_{start // TESTS_PER_FILE:03d}.py").write_text("\n".join(body))
+
+
+def time_run(python: Path, suite: Path, args: tuple[str, ...], extra_env: dict[str, str],
+             tests: int) -> float:
+    """Run the suite once and return its wall time; check every test passed."""
+    env = {**os.environ, **extra_env}
+    env.pop("LOOPGUARD", None)
+    argv = [str(python), "-m", "pytest", "-p", "no:cacheprovider", str(suite), *args]
+    started = time.perf_counter()
+    output = _checked(argv, "pytest " + " ".join(args), env)
+    elapsed = time.perf_counter() - started
+    if f"{tests} passed" not in output:
+        raise BenchError(f"expected '{tests} passed' from pytest {' '.join(args)}")
+    if "--loopguard=100ms" in args and "loopguard: on, threshold 100 ms" not in output:
+        raise BenchError("the guarded run did not turn loopguard on")
+    return elapsed
+
+
+def measure(python: Path, suite: Path, runs: int, tests: int) -> dict[str, list[float]]:
+    """Time every configuration `runs` times, rotating the order each run."""
+    times: dict[str, list[float]] = {label: [] for label, _, _ in CONFIGS}
+    for run in range(runs):
+        order = CONFIGS[run % len(CONFIGS):] + CONFIGS[: run % len(CONFIGS)]
+        for label, args, extra_env in order:
+            times[label].append(time_run(python, suite, args, extra_env, tests))
+        print(f"run {run + 1}/{runs} done", flush=True)
+    return times
+
+
+def print_table(times: dict[str, list[float]], tests: int) -> bool:
+    """Print medians and ratios; return whether loopguard met its target."""
+    plain = statistics.median(times["plain"])
+    print(f"\n{tests} trivial async tests, median of {len(times['plain'])} runs each")
+    print(f"{'configuration':<24}{'median s':>10}{'ratio':>8}   runs (s)")
+    for label, values in times.items():
+        median = statistics.median(values)
+        runs = " ".join(f"{v:.2f}" for v in values)
+        print(f"{label:<24}{median:>10.2f}{median / plain:>8.3f}   {runs}")
+    ratio = statistics.median(times["--loopguard=100ms"]) / plain
+    met = ratio <= TARGET_RATIO
+    verdict = "met" if met else "MISSED"
+    print(f"\ntarget: loopguard <= {TARGET_RATIO:.2f}x plain: {verdict} ({ratio:.3f}x)")
+    return met
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the environment, generate the suite, time it; exit 1 when the target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of each configuration")
+    parser.add_argument("--tests", type=int, default=2000, help="tests in the generated suite")
+    options = parser.parse_args(argv)
+    if options.runs < 1 or options.tests < 1:
+        parser.error("--runs and --tests must be at least 1")
+    try:
+        python = ensure_env()
+        with tempfile.TemporaryDirectory(prefix="loopguard-bench-") as tmp:
+            write_suite(Path(tmp), options.tests)
+            times = measure(python, Path(tmp), options.runs, options.tests)
+    except BenchError as error:
+        print(f"loopguard_overhead: {error}", file=sys.stderr)
+        return 2
+    return 0 if print_table(times, options.tests) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
