@@ -23,8 +23,8 @@ threshold is a stall, recorded when it ends (on the loop's thread) or when the
 loop stops (`ended_with_loop=True`).
 
 Why a watchdog thread. A blocked loop cannot report what blocks it, so one
-daemon thread (`loopguard-watchdog`) wakes every min(threshold/4, 10 ms),
-and for each loop busy for more than half the threshold samples that thread's
+daemon thread (`loopguard-watchdog`) wakes every min(threshold/4, 10 ms)
+while any loop runs (it sleeps when none does), and for each loop busy for more than half the threshold samples that thread's
 stack with `frames()`. The samples name the line blocking *now*; the most
 sampled one becomes `Stall.blocking_frame`. A C call that holds the GIL for
 the whole stall leaves no sample; then `Stall.running` names the task or
@@ -85,7 +85,8 @@ class StallDetector:
         self._errors: list[BaseException] = []
         self._started = False
         self._probes = make_probes(self)
-        self._wake = threading.Event()
+        self._wake = threading.Event()  # set by stop()
+        self._loops_running = threading.Event()  # set while any probed loop runs
         self._thread: threading.Thread | None = None
 
     @property
@@ -111,6 +112,9 @@ class StallDetector:
             raise
         if self._use_watchdog:
             self._wake.clear()
+            self._loops_running.clear()
+            if self._active:
+                self._loops_running.set()
             self._thread = threading.Thread(target=self._watch, name=WATCHDOG_NAME, daemon=True)
             self._thread.start()
 
@@ -122,6 +126,7 @@ class StallDetector:
             self._started = False
             closers = list(self._closers.values())
         self._wake.set()
+        self._loops_running.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self._thread = None
@@ -174,7 +179,9 @@ class StallDetector:
         self.stop()
 
     def _watch(self) -> None:
-        while not self._wake.wait(self._wake_interval()):
+        # Parked while no loop runs: a test suite spends most of its time outside
+        # any loop, and each wake-up costs the loop threads a GIL hand-over.
+        while self._loops_running.wait() and not self._wake.wait(self._wake_interval()):
             try:
                 self.sample()
             except Exception as exc:  # keep watching; a bad predicate must not end detection
@@ -189,12 +196,16 @@ class StallDetector:
     def _activate(self, state: LoopState, close: Callable[[], None]) -> None:
         with self._lock:
             self._closers[state] = close
-            self._active = (*self._active, state)
+            self._active = tuple(self._closers)
+            if len(self._active) == 1:
+                self._loops_running.set()
 
     def _deactivate(self, state: LoopState) -> None:
         with self._lock:
-            self._closers.pop(state, None)
-            self._active = tuple(s for s in self._active if s is not state)
+            if self._closers.pop(state, None) is not None:
+                self._active = tuple(self._closers)
+                if not self._active and self._started:
+                    self._loops_running.clear()
 
     def _record(self, stall: Stall) -> None:
         with self._lock:

@@ -24,6 +24,7 @@ detector starts is probed from its next `run_forever`.
 from __future__ import annotations
 
 import asyncio
+import threading
 from asyncio import base_events, events
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncioProbe"]
 
-# Attribute set on a loop while it runs probed, so a nested run_forever call
-# (which asyncio rejects anyway) is not probed twice.
-STATE_ATTRIBUTE = "_loopguard_state"
+# Attributes kept on a probed loop: its probe, and the callback it runs now.
+PROBE_ATTRIBUTE = "_loopguard_probe"
 HANDLE_ATTRIBUTE = "_loopguard_handle"
 
 
@@ -82,15 +82,16 @@ def _make_handle_run(original: Any) -> Any:
 
 def _make_run_forever(hub: StallDetector, original: Any) -> Any:
     def run_forever(loop: asyncio.AbstractEventLoop) -> None:
-        selector = getattr(loop, "_selector", None)
-        if not hub._started or selector is None or getattr(loop, STATE_ATTRIBUTE, None):
+        if not hub._started:
             return original(loop)
         try:
-            probe = _SelectorRun(hub, loop, selector)
-            probe.attach()
+            probe = _probe_for(hub, loop)
+            if probe is not None:
+                probe.attach()
         except Exception as exc:  # an unusual loop or selector: run it unprobed
             hub._internal_error(exc)
-            getattr(loop, "__dict__", {}).pop(STATE_ATTRIBUTE, None)
+            probe = None
+        if probe is None:
             return original(loop)
         try:
             return original(loop)
@@ -101,8 +102,24 @@ def _make_run_forever(hub: StallDetector, original: Any) -> Any:
     return run_forever
 
 
+def _probe_for(hub: StallDetector, loop: Any) -> _SelectorRun | None:
+    """Return the loop's probe, made on its first run; None when it cannot or must not be probed.
+
+    The probe is kept on the loop because pytest-asyncio runs one loop several
+    times per test (fixtures, test, teardown): set-up is paid once per loop.
+    """
+    selector = getattr(loop, "_selector", None)
+    namespace = getattr(loop, "__dict__", None)
+    if selector is None or namespace is None:
+        return None
+    probe = namespace.get(PROBE_ATTRIBUTE)
+    if probe is None or probe.hub is not hub or probe.selector is not selector:
+        probe = namespace[PROBE_ATTRIBUTE] = _SelectorRun(hub, loop, selector)
+    return None if probe.attached else probe
+
+
 class _SelectorRun:
-    """One run of one loop: wraps its selector's select for the duration."""
+    """The probe of one loop: wraps its selector's select while the loop runs."""
 
     def __init__(self, hub: StallDetector, loop: Any, selector: Any) -> None:
         self.hub = hub
@@ -110,15 +127,22 @@ class _SelectorRun:
         self.selector = selector
         self.state = LoopState(hub, "asyncio")
         self.state.running_of = self._running
-        self._previous = vars(selector).get("select")
-        self._wrapper = _make_select(hub, self.state, selector.select)
+        self.attached = False
+        self._previous: Any = None
+        self._wrapper: Any = None
 
     def attach(self) -> None:
         """Start timing: the loop is busy from now until its first select."""
-        self.state.begin_busy(self.hub._clock())
-        vars(self.loop)[STATE_ATTRIBUTE] = self.state
+        state = self.state
+        state.thread_id = threading.get_ident()  # a loop may run in another thread next time
+        state.begin_busy(self.hub._clock())
+        previous = vars(self.selector).get("select")
+        if self._wrapper is None or previous is not self._previous:
+            self._previous = previous
+            self._wrapper = _make_select(self.hub, state, self.selector.select)
         self.selector.select = self._wrapper
-        self.hub._activate(self.state, self.close)
+        self.attached = True
+        self.hub._activate(state, self.close)
 
     def close(self) -> None:
         """Unwrap select (also called by the detector's stop while the loop runs)."""
@@ -134,8 +158,8 @@ class _SelectorRun:
             self.state.end_busy(self.hub._clock(), ended_with_loop=True)
             self.close()
         finally:
+            self.attached = False
             self.hub._deactivate(self.state)
-            vars(self.loop).pop(STATE_ATTRIBUTE, None)
             vars(self.loop).pop(HANDLE_ATTRIBUTE, None)
 
     def _running(self) -> str | None:

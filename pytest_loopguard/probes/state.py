@@ -37,7 +37,6 @@ class LoopState:
         "hub",
         "kind",
         "thread_id",
-        "thread_name",
         "busy_since",
         "stretch",
         "current",
@@ -48,11 +47,9 @@ class LoopState:
     )
 
     def __init__(self, hub: StallDetector, kind: str) -> None:
-        thread = threading.current_thread()
         self.hub = hub
         self.kind = kind
         self.thread_id = threading.get_ident()
-        self.thread_name = thread.name
         self.busy_since: float | None = None
         self.stretch = 0
         # What the loop runs now (a Handle or a task), kept by probes that can afford it.
@@ -108,7 +105,7 @@ class LoopState:
                 duration_seconds=duration,
                 threshold_seconds=hub._threshold_seconds,
                 loop_kind=self.kind,
-                thread_name=self.thread_name,
+                thread_name=threading.current_thread().name,  # finish runs on the loop's thread
                 blocking_frame=blocking,
                 stack=stacks[blocking] if blocking is not None else (),
                 samples=ranked,
