@@ -64,7 +64,7 @@ def _scan(body: list, walrus: bool) -> Iterator[tuple[str, Binding]]:
                 todo.extend(reversed(block))
 
 
-def _statement_bindings(node: ast.AST) -> Iterator[tuple[str, Binding]]:
+def _import_bindings(node: ast.Import | ast.ImportFrom) -> Iterator[tuple[str, Binding]]:
     if isinstance(node, ast.Import):
         for alias in node.names:
             if alias.asname:
@@ -72,11 +72,16 @@ def _statement_bindings(node: ast.AST) -> Iterator[tuple[str, Binding]]:
             else:
                 root = alias.name.partition(".")[0]
                 yield root, ("alias", root)
-    elif isinstance(node, ast.ImportFrom):
-        module = "." * (node.level or 0) + (node.module or "")
-        for alias in node.names:
-            if alias.name != "*":
-                yield alias.asname or alias.name, ("alias", f"{module}.{alias.name}")
+        return
+    module = "." * (node.level or 0) + (node.module or "")
+    for alias in node.names:
+        if alias.name != "*":
+            yield alias.asname or alias.name, ("alias", f"{module}.{alias.name}")
+
+
+def _statement_bindings(node: ast.AST) -> Iterator[tuple[str, Binding]]:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        yield from _import_bindings(node)
     elif isinstance(node, ast.Assign):
         for target in node.targets:
             yield from _targets(target, node.value)

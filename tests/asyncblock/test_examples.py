@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 from asyncblock_harness import compare, lint, parse_expected
 
+from flake8_asyncblock import engine
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.settings import Settings
 
 VALID = [(rule, ex) for rule in RULES for ex in rule.valid]
 INVALID = [(rule, ex) for rule in RULES for ex in rule.invalid]
@@ -38,3 +42,15 @@ def test_fixed_code_lints_clean(case: tuple[type[Rule], Invalid]) -> None:
     rule, example = case
     assert example.fixed is not None
     assert lint(example.fixed, example.flake8_args, always=[rule.code]) == []
+
+
+@pytest.mark.parametrize(
+    ("imports", "suggested"),
+    [("import asyncio", "asyncio.sleep"), ("import trio", "trio.sleep"),
+     ("from anyio import sleep as s", "anyio.sleep"), ("", "asyncio.sleep")],
+)
+def test_sleep_message_suggests_the_imported_async_library(imports: str, suggested: str) -> None:
+    source = f"{imports}\nfrom time import sleep as nap\nasync def f():\n    nap(1)\n"
+    [violation] = engine.check(ast.parse(source), RULES, Settings(), source)
+    expected = f"ABL100 time.sleep() blocks the event loop; use await {suggested}()"
+    assert violation.as_flake8()[2] == expected
