@@ -5,8 +5,13 @@ I/O poll, which gives the same busy/idle stretches as the selector wrapper of
 asyncio, measured on the run's own thread. To reach every run without the
 user's help, `trio._core._run.setup_runner` is patched: both `trio.run` and
 `trio.lowlevel.start_guest_run` create their runner through it, so the
-instrument is added before the run's first hook fires. `before_task_step`
-remembers the task stepping now, for `Stall.running`.
+instrument is added before the run's first hook fires.
+
+There is no `before_task_step` hook: trio dispatches instrument calls in Python
+and that hook alone would add about 2 us to every task step (measured with
+benchmarks/detector_callback_cost.py), more than the rest of the probe. So
+when no stack sample was taken, `Stall.running` names the run's main task
+rather than the task that blocked.
 
 Guest mode (anyio's pytest plugin drives trio tests as a guest on a plain
 queue): the hooks run on the host's thread, and the time the guest waits for
@@ -70,7 +75,7 @@ def _make_setup_runner(hub: StallDetector, original: Any) -> Any:
         if hub._started:
             try:
                 guest = sys._getframe(1).f_code.co_name == "start_guest_run"
-                runner.instruments.add_instrument(_Instrument(hub, runner.instruments, guest))
+                runner.instruments.add_instrument(_Instrument(hub, runner, guest))
             except Exception as exc:  # run unprobed rather than break trio
                 hub._internal_error(exc)
         return runner
@@ -82,58 +87,65 @@ def _make_setup_runner(hub: StallDetector, original: Any) -> Any:
 class _Instrument:
     """trio instrument timing one run; trio calls only the hooks defined here."""
 
-    def __init__(self, hub: StallDetector, instruments: Any, guest: bool) -> None:
+    def __init__(self, hub: StallDetector, runner: Any, guest: bool) -> None:
         self.hub = hub
-        self.instruments = instruments
+        self.instruments = runner.instruments
         self.guest = guest
-        self.state: LoopState | None = None
-        self.closed = False
+        self.state = LoopState(hub, "trio")
+        self.state.running_of = lambda: _describe_run(runner)
+        self.clock = hub._clock
+        self.active = False
 
     def before_run(self) -> None:
         hub = self.hub
         if self.guest and _host_loop_probed(hub):
             self.instruments.remove_instrument(self)
             return
-        self.state = LoopState(hub, "trio")
-        self.state.begin_busy(hub._clock())
+        self.state.thread_id = threading.get_ident()
+        self.state.begin_busy(self.clock())
+        self.active = True
         hub._activate(self.state, self.close)
 
     def close(self) -> None:
         """Stop timing; called by the detector's stop from any thread."""
-        self.closed = True
+        self.active = False
 
     def before_io_wait(self, timeout: float) -> None:
-        if self.closed:
+        state = self.state
+        since = state.busy_since
+        if since is not None:
+            now = self.clock()
+            if now - since > self.hub._threshold_seconds:
+                state.finish(now, now - since)
+            state.busy_since = None
+        if not self.active:
             self._leave()
-        elif self.state is not None:
-            self.state.end_busy(self.hub._clock())
 
     def after_io_wait(self, timeout: float) -> None:
-        if self.state is not None:
-            self.state.begin_busy(self.hub._clock())
-
-    def before_task_step(self, task: Any) -> None:
-        if self.state is not None:
-            self.state.current = task
+        state = self.state
+        state.stretch += 1
+        state.busy_since = self.clock()
 
     def after_run(self) -> None:
-        state = self.state
-        if state is None:
-            return
-        if not self.closed:
-            state.end_busy(self.hub._clock(), ended_with_loop=True)
-        state.current = None
-        self.hub._deactivate(state)
+        if self.active:
+            self.state.end_busy(self.clock(), ended_with_loop=True)
+        self._leave()
 
     def _leave(self) -> None:
         # Removing ourselves from inside a hook is safe: trio iterates over a copy.
-        if self.state is not None:
-            self.hub._deactivate(self.state)
-            self.state = None
-        self.instruments.remove_instrument(self)
+        self.active = False
+        self.hub._deactivate(self.state)
+        if self in self.instruments.get("_all", ()):
+            self.instruments.remove_instrument(self)
 
 
 def _host_loop_probed(hub: StallDetector) -> bool:
     """Tell whether an asyncio or uvloop loop probed by `hub` runs in this thread."""
     ident = threading.get_ident()
     return any(s.thread_id == ident and s.kind != "trio" for s in hub._active)
+
+
+def _describe_run(runner: Any) -> str | None:
+    """Name the run by its main task, the best cheap hint at a blocked trio run."""
+    task = getattr(runner, "main_task", None)
+    return None if task is None else f"a task of the trio run of {task.name!r}"

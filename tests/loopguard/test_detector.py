@@ -340,3 +340,20 @@ def test_stack_without_user_code_blames_the_deepest_non_machinery_frame(frames):
     assert [f.function for f in stack] == ["decode"]
     frames.show((base_events.__file__, 1, "run_forever"))
     assert capture_stack(frames.frame) == ()
+
+
+def test_trio_stall_is_timed_between_io_waits_and_names_the_run(detector, clock):
+    trio = pytest.importorskip("trio")
+
+    async def crunch():
+        await trio.sleep(0)
+        clock.advance(0.05)  # short step, then the poll
+        await trio.sleep(0)
+        clock.advance(0.3)  # long step
+        await trio.sleep(0)
+
+    trio.run(crunch)
+    [stall] = detector.drain()
+    assert (stall.loop_kind, stall.duration_seconds) == ("trio", pytest.approx(0.3))
+    assert stall.running.startswith("a task of the trio run of")
+    assert "crunch" in stall.running
