@@ -1,17 +1,20 @@
-"""Loopguard overhead benchmark: a suite of trivial async tests, plain, guarded and in asyncio debug mode.
+"""Loopguard overhead benchmark: trivial async tests, plain, guarded and in asyncio debug mode.
 
 Run `python benchmarks/loopguard_overhead.py` (`--runs 2 --tests 300` for a quick check).
 The first run builds `benchmarks/.work/loopguard-env`, a virtual environment of its own with
 pytest-asyncio and this project (editable), so nothing is installed into the project's deps.
 Each run executes every configuration once, in rotating order so that machine noise
-spreads evenly; the table shows the median wall time of each and its ratio to plain.
-Target: `--loopguard=100ms` adds at most 5%.
+spreads evenly; the table shows the median wall time and the median CPU time (user + system
+of the pytest process, the watchdog thread included) of each, and their ratios to plain.
+Target: `--loopguard=100ms` adds at most 5%, judged on CPU time: on a shared machine wall time
+moves by more than that from one run to the next, while CPU time is what loopguard adds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -78,25 +81,33 @@ def write_suite(root: Path, tests: int) -> None:
         (root / f"test_batch_{start // TESTS_PER_FILE:03d}.py").write_text("\n".join(body))
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_run(python: Path, suite: Path, args: tuple[str, ...], extra_env: dict[str, str],
-             tests: int) -> float:
-    """Run the suite once and return its wall time; check every test passed."""
+             tests: int) -> tuple[float, float]:
+    """Run the suite once and return (wall, CPU) seconds; check every test passed."""
     env = {**os.environ, **extra_env}
     env.pop("LOOPGUARD", None)
     argv = [str(python), "-m", "pytest", "-p", "no:cacheprovider", str(suite), *args]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _children_cpu()
     output = _checked(argv, "pytest " + " ".join(args), env)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu_started
     if f"{tests} passed" not in output:
         raise BenchError(f"expected '{tests} passed' from pytest {' '.join(args)}")
     if "--loopguard=100ms" in args and "loopguard: on, threshold 100 ms" not in output:
         raise BenchError("the guarded run did not turn loopguard on")
-    return elapsed
+    return elapsed, cpu
 
 
-def measure(python: Path, suite: Path, runs: int, tests: int) -> dict[str, list[float]]:
+Timings = dict[str, list[tuple[float, float]]]
+
+
+def measure(python: Path, suite: Path, runs: int, tests: int) -> Timings:
     """Time every configuration `runs` times, rotating the order each run."""
-    times: dict[str, list[float]] = {label: [] for label, _, _ in CONFIGS}
+    times: Timings = {label: [] for label, _, _ in CONFIGS}
     for run in range(runs):
         order = CONFIGS[run % len(CONFIGS):] + CONFIGS[: run % len(CONFIGS)]
         for label, args, extra_env in order:
@@ -105,19 +116,26 @@ def measure(python: Path, suite: Path, runs: int, tests: int) -> dict[str, list[
     return times
 
 
-def print_table(times: dict[str, list[float]], tests: int) -> bool:
+def _medians(values: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(v[0] for v in values), statistics.median(v[1] for v in values)
+
+
+def print_table(times: Timings, tests: int) -> bool:
     """Print medians and ratios; return whether loopguard met its target."""
-    plain = statistics.median(times["plain"])
+    plain_wall, plain_cpu = _medians(times["plain"])
     print(f"\n{tests} trivial async tests, median of {len(times['plain'])} runs each")
-    print(f"{'configuration':<24}{'median s':>10}{'ratio':>8}   runs (s)")
+    print(f"{'configuration':<22}{'wall s':>8}{'ratio':>7}{'CPU s':>8}{'ratio':>7}   wall runs (s)")
     for label, values in times.items():
-        median = statistics.median(values)
-        runs = " ".join(f"{v:.2f}" for v in values)
-        print(f"{label:<24}{median:>10.2f}{median / plain:>8.3f}   {runs}")
-    ratio = statistics.median(times["--loopguard=100ms"]) / plain
+        wall, cpu = _medians(values)
+        runs = " ".join(f"{v[0]:.2f}" for v in values)
+        print(
+            f"{label:<22}{wall:>8.2f}{wall / plain_wall:>7.3f}"
+            f"{cpu:>8.2f}{cpu / plain_cpu:>7.3f}   {runs}"
+        )
+    ratio = _medians(times["--loopguard=100ms"])[1] / plain_cpu
     met = ratio <= TARGET_RATIO
     verdict = "met" if met else "MISSED"
-    print(f"\ntarget: loopguard <= {TARGET_RATIO:.2f}x plain: {verdict} ({ratio:.3f}x)")
+    print(f"\ntarget: loopguard CPU time <= {TARGET_RATIO:.2f}x plain: {verdict} ({ratio:.3f}x)")
     return met
 
 

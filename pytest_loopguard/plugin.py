@@ -201,7 +201,8 @@ def pytest_runtest_makereport(
     stalls = item.stash.get(STALLS_KEY, {}).get(rep.when, [])
     if not stalls:
         return rep
-    setattr(rep, REPORT_ATTRIBUTE, [report.stall_to_record(s, rep.nodeid, rep.when) for s in stalls])
+    records = [report.stall_to_record(stall, rep.nodeid, rep.when) for stall in stalls]
+    setattr(rep, REPORT_ATTRIBUTE, records)
     if item.config.stash[options.SETTINGS_KEY].warn_only:
         return rep
     test_file = report.relative_path(str(item.path), str(item.config.rootpath))

@@ -216,9 +216,12 @@ def test_warn_mode_keeps_the_outcome_and_warns(pytester: pytest.Pytester) -> Non
 
 def test_warn_mode_warning_can_be_made_an_error(pytester: pytest.Pytester) -> None:
     setup_session(pytester, WARNED)
-    result = run(pytester, 
-        "--loopguard=50ms", "--loopguard-mode=warn",
-        "-W", "error::pytest_loopguard.LoopguardWarning",
+    result = run(
+        pytester,
+        "--loopguard=50ms",
+        "--loopguard-mode=warn",
+        "-W",
+        "error::pytest_loopguard.LoopguardWarning",
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["E   *LoopguardWarning: event loop blocked for *"])

@@ -114,7 +114,8 @@ def test_asyncio_run_in_a_sync_test_and_a_loop_in_a_thread(pytester: pytest.Pyte
     )
     result = run(pytester, "--loopguard=50ms")
     result.assert_outcomes(failed=2)
-    for name, thread in (("test_asyncio_run", "MainThread"), ("test_loop_in_a_thread", "side-loop")):
+    threads = (("test_asyncio_run", "MainThread"), ("test_loop_in_a_thread", "side-loop"))
+    for name, thread in threads:
         result.stdout.fnmatch_lines(
             [f"*_ {name} _*", "loopguard: event loop blocked for *",
              f"asyncio loop in thread '{thread}'", "blocking line:", BLOCK_LINE]
@@ -157,7 +158,9 @@ def test_xdist_gives_the_same_failures_and_summary(pytester: pytest.Pytester) ->
         "test_stalls.py::test_blocks[0.2] (call)",
         "test_stalls.py::test_blocks[0.1] (call)",
     ]
-    spread.stdout.fnmatch_lines(["loopguard: event loop blocked for *", "blocking line:", BLOCK_LINE])
+    spread.stdout.fnmatch_lines(
+        ["loopguard: event loop blocked for *", "blocking line:", BLOCK_LINE]
+    )
     records = [json.loads((pytester.path / f"{name}.json").read_text())["stalls"]
                for name in ("plain", "spread")]
     assert [sorted((r["test_id"], r["line"]) for r in found) for found in records] == [

@@ -20,7 +20,7 @@ from pytest_loopguard.report import (
 from pytest_loopguard.stall import StackFrame, Stall
 
 ROOT = "/proj"
-RUNNER = StackFrame("/usr/lib/python3.11/asyncio/base_events.py", 1922, "_run_once", "handle._run()")
+RUNNER = StackFrame("/usr/lib/python3.11/asyncio/events.py", 84, "_run", "self._context.run()")
 PLUGIN = StackFrame("/venv/lib/site-packages/_pytest/runner.py", 170, "pytest_runtest_call", "")
 TEST = StackFrame("/proj/tests/test_api.py", 20, "test_handler", "await handler()")
 HELPER = StackFrame("/proj/app/api.py", 12, "handler", "time.sleep(0.3)")
@@ -85,9 +85,10 @@ def test_single_sample_prints_no_sample_table() -> None:
 
 
 def test_unsampled_stall_says_so_and_names_what_ran() -> None:
-    stall = make_stall(blocking_frame=None, stack=(), samples=(), running="<Task pending name='Task-3' coro=<spin()>>")
+    task = "<Task pending name='Task-3' coro=<spin()>>"
+    stall = make_stall(blocking_frame=None, stack=(), samples=(), running=task)
     text = format_stall(localize(stall, ROOT), "teardown")
-    assert f"{NO_SAMPLE}; it was running: <Task pending name='Task-3' coro=<spin()>>" in text
+    assert f"{NO_SAMPLE}; it was running: {task}" in text
     assert "blocking line" not in text
     assert headline(stall, "teardown").endswith(NO_SAMPLE)
 
@@ -109,7 +110,9 @@ def test_missing_source_line_is_read_from_the_file(tmp_path) -> None:
 
 def test_headline_is_one_line_with_the_blocking_line() -> None:
     line = headline(localize(make_stall(), ROOT), "call")
-    assert line == "event loop blocked for 312 ms (limit 100 ms) during call at app/api.py:12 in handler"
+    assert line == (
+        "event loop blocked for 312 ms (limit 100 ms) during call at app/api.py:12 in handler"
+    )
 
 
 def test_milliseconds_keep_decimals_only_when_small() -> None:
