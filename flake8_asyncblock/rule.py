@@ -61,13 +61,19 @@ class Invalid:
 
 @dataclass(frozen=True)
 class Violation:
-    """One finding: ast position (1-based line, 0-based column) and the message."""
+    """One finding: ast position (1-based line, 0-based column) and the message.
+
+    The end position is the reported node's; the `asyncblock` fixer needs it
+    to tell apart calls that start at the same place (`f(x).g()`).
+    """
 
     line: int
     col: int
     code: str
     text: str
     rule: type[Rule] = field(compare=False)
+    end_line: int | None = field(default=None, compare=False)
+    end_col: int | None = field(default=None, compare=False)
 
     def as_flake8(self) -> tuple[int, int, str, type]:
         """Return the tuple flake8 expects; the only place positions are converted."""
@@ -125,5 +131,7 @@ class Rule:
                 code=self.code,
                 text=self.message.format(**fields),
                 rule=type(self),
+                end_line=getattr(node, "end_lineno", None),
+                end_col=getattr(node, "end_col_offset", None),
             )
         )
