@@ -180,8 +180,15 @@ class StallDetector:
 
     def _watch(self) -> None:
         # Parked while no loop runs: a test suite spends most of its time outside
-        # any loop, and each wake-up costs the loop threads a GIL hand-over.
+        # any loop, and each wake-up costs the loop threads a GIL hand-over. Only
+        # this thread clears the flag, so a loop run pays for setting it only when
+        # the watchdog had parked.
         while self._loops_running.wait() and not self._wake.wait(self._wake_interval()):
+            if not self._active:
+                with self._lock:
+                    if not self._active and self._started:
+                        self._loops_running.clear()
+                continue
             try:
                 self.sample()
             except Exception as exc:  # keep watching; a bad predicate must not end detection
@@ -197,15 +204,13 @@ class StallDetector:
         with self._lock:
             self._closers[state] = close
             self._active = tuple(self._closers)
-            if len(self._active) == 1:
+            if not self._loops_running.is_set():
                 self._loops_running.set()
 
     def _deactivate(self, state: LoopState) -> None:
         with self._lock:
             if self._closers.pop(state, None) is not None:
                 self._active = tuple(self._closers)
-                if not self._active and self._started:
-                    self._loops_running.clear()
 
     def _record(self, stall: Stall) -> None:
         with self._lock:
