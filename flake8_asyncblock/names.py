@@ -8,7 +8,7 @@ from collections.abc import Container, Mapping
 from flake8_asyncblock.bindings import GLOBAL, NONLOCAL, OPAQUE, Binding, collect_bindings
 from flake8_asyncblock.scope import Frame, Scope
 
-__all__ = ["CONSTRUCTORS", "Names"]
+__all__ = ["ATTRIBUTE_TYPES", "CONSTRUCTORS", "Names"]
 
 #: Call (qualified name) -> type name of the value it returns. Rules add their
 #: own through `Rule.constructors`; annotations naming a key map to its value.
@@ -22,6 +22,18 @@ CONSTRUCTORS: Mapping[str, str] = {
     "open": "io.IOBase",
     "io.open": "io.IOBase",
     "pathlib.Path.open": "io.IOBase",
+}
+
+#: Attribute (qualified name) -> type name of its value: `Path(p).parent` is a Path.
+ATTRIBUTE_TYPES: Mapping[str, str] = {
+    "pathlib.Path.parent": "pathlib.Path",
+}
+#: Types for which `value / "part"` gives a value of the same type.
+_DIVISIBLE = frozenset({"pathlib.Path"})
+_TO_THREAD = {
+    "asyncio": "asyncio.to_thread",
+    "trio": "trio.to_thread.run_sync",
+    "anyio": "anyio.to_thread.run_sync",
 }
 
 _ASYNC_LIBRARIES = ("trio", "anyio", "asyncio")
@@ -46,6 +58,8 @@ class Names:
         self._walrus = walrus
         self._cache: dict[ast.AST, str | None] = {}
         self._library: str | None = None
+        self._members: dict[ast.AST, dict] = {}
+        self._self_types: dict[tuple[ast.AST, str], str | None] = {}
 
     def qualified_name(self, expr: ast.AST) -> str | None:
         """Return the dotted name `expr` stands for, or None when unknown.
@@ -91,6 +105,54 @@ class Names:
         """Return the sleep to suggest: asyncio.sleep, trio.sleep or anyio.sleep."""
         return f"{self.async_library()}.sleep"
 
+    def to_thread(self) -> str:
+        """Return the call that runs a sync function in a thread, for the imported library."""
+        return _TO_THREAD[self.async_library()]
+
+    def is_local(self, name: str) -> bool:
+        """Tell whether `name` is bound in the innermost scope (parameter, assignment, ...)."""
+        frames = self.scope.frames
+        return name in self._symbols(frames, len(frames) - 1)
+
+    def definition(self, expr: ast.AST, inner: tuple[Frame, ...] = ()) -> ast.AST | None:
+        """Return the `def`/`async def`/`class` statement `expr` names, or None.
+
+        Handles `f`, `self.f` in a method of the class defining `f`, and
+        `Cls.f`. `inner` adds scopes below the current one (a lambda's own).
+        """
+        return self._definition(expr, [*self.scope.frames, *inner])
+
+    def _definition(self, expr: ast.AST, frames: list[Frame]) -> ast.AST | None:
+        if isinstance(expr, ast.Name):
+            kind, payload = self._lookup(expr.id, frames)
+            return payload if kind == "def" else None  # type: ignore[return-value]
+        if not isinstance(expr, ast.Attribute):
+            return None
+        owner = self._definition(expr.value, frames) or self._self_class(expr.value, frames)
+        if not isinstance(owner, ast.ClassDef):
+            return None
+        if owner not in self._members:
+            self._members[owner] = collect_bindings(owner, walrus=False)
+        found = self._members[owner].get(expr.attr, [])
+        return found[0][1] if len(found) == 1 and found[0][0] == "def" else None  # type: ignore
+
+    def _self_class(self, expr: ast.AST, frames: list[Frame]) -> ast.ClassDef | None:
+        """Return the class whose method binds `expr` (a Name) as its first parameter."""
+        if not isinstance(expr, ast.Name):
+            return None
+        for index in range(len(frames) - 1, 0, -1):
+            node = frames[index].node
+            if frames[index].is_class or expr.id not in self._symbols(frames, index):
+                continue
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return None
+            params = [*node.args.posonlyargs, *node.args.args]
+            owner = frames[index - 1].node
+            if params and params[0].arg == expr.id and isinstance(owner, ast.ClassDef):
+                return owner
+            return None
+        return None
+
     def _qualified(self, expr: ast.AST, frames: list[Frame]) -> str | None:
         if isinstance(expr, ast.Name):
             kind, payload = self._lookup(expr.id, frames)
@@ -98,21 +160,65 @@ class Names:
         if isinstance(expr, ast.Attribute):
             base = self._qualified(expr.value, frames)
             if base is None:
-                base = self._type_of(expr.value, frames)
+                base = self._type_of(expr.value, frames, qualified=False)
+            else:
+                base = ATTRIBUTE_TYPES.get(base, base)
             if base is None:
                 return None
             name = f"{base}.{expr.attr}"
             return name[9:] if name.startswith("builtins.") else name
         return None
 
-    def _type_of(self, expr: ast.AST, frames: list[Frame]) -> str | None:
+    def _type_of(self, expr: ast.AST, frames: list[Frame], qualified: bool = True) -> str | None:
+        """Return the type of `expr`; `qualified=False`: `expr` is known to have no name."""
         if isinstance(expr, ast.Name):
             kind, payload = self._lookup(expr.id, frames)
             return payload if kind == "type" else None  # type: ignore[return-value]
         if isinstance(expr, ast.Call):
             callee = self._qualified(expr.func, frames)
             return self.constructors.get(callee) if callee else None
+        if isinstance(expr, ast.Attribute):
+            name = self._qualified(expr, frames) if qualified else None
+            if name is not None:
+                return ATTRIBUTE_TYPES.get(name)
+            return self._self_attribute(expr, frames)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+            left = self._type_of(expr.left, frames)
+            return left if left in _DIVISIBLE else None
         return None
+
+    def _self_attribute(self, expr: ast.Attribute, frames: list[Frame]) -> str | None:
+        """Type `self.x` in a method from what the class's `__init__` assigns to it."""
+        if len(frames) < 2 or not frames[-2].is_class or not isinstance(expr.value, ast.Name):
+            return None
+        method = frames[-1].node
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        params = [*method.args.posonlyargs, *method.args.args]
+        if not params or params[0].arg != expr.value.id:
+            return None
+        key = (frames[-2].node, expr.attr)
+        if key not in self._self_types:
+            self._self_types[key] = None  # guards against `self.a = self.a`
+            self._self_types[key] = self._init_assigns(frames[:-1], expr.attr)
+        return self._self_types[key]
+
+    def _init_assigns(self, frames: list[Frame], attr: str) -> str | None:
+        init = next(
+            (node for node in frames[-1].node.body  # type: ignore[attr-defined]
+             if isinstance(node, ast.FunctionDef) and node.name == "__init__"),
+            None,
+        )
+        params = [*init.args.posonlyargs, *init.args.args] if init else []
+        if init is None or not params:
+            return None
+        inner = [*frames, Frame(init)]
+        found = set()
+        for node in ast.walk(init):
+            value = _self_assignment(node, params[0].arg, attr)
+            if value is not None:
+                found.add(self._type_of(value, inner))
+        return found.pop() if len(found) == 1 else None
 
     def _lookup(self, name: str, frames: list[Frame]) -> Binding:
         index = len(frames) - 1
@@ -164,7 +270,12 @@ class Names:
                 return _NONE
             alias = self._qualified(payload, frames)  # type: ignore[arg-type]
             if alias is not None:
-                return ("alias", alias)
+                typed = ATTRIBUTE_TYPES.get(alias)
+                return ("type", typed) if typed else ("alias", alias)
+            if isinstance(payload, ast.Name):
+                named = self._lookup(payload.id, frames)
+                if named[0] == "def":
+                    return named
             kind = "with"
         if kind == "with":
             typed = self._type_of(payload, frames)  # type: ignore[arg-type]
@@ -191,6 +302,25 @@ class Names:
             return None
         name = self._qualified(ann, frames)
         return self.constructors.get(name, name) if name else None
+
+
+def _self_assignment(node: ast.AST, owner: str, attr: str) -> ast.expr | None:
+    """Return the value of `owner.attr = value`, or None."""
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign):
+        targets = [node.target]
+    else:
+        return None
+    for target in targets:
+        if (
+            isinstance(target, ast.Attribute)
+            and target.attr == attr
+            and isinstance(target.value, ast.Name)
+            and target.value.id == owner
+        ):
+            return node.value
+    return None
 
 
 def _is_none(expr: ast.expr) -> bool:
