@@ -133,14 +133,16 @@ def main() -> None:
         ("batch", batch, args.n),
         ("run", runs, max(args.n // 20, 1)),
     ]
-    for name, workload, module in (("uvloop sleep0", uvloop_sleep0, "uvloop"), ("trio sleep0", trio_sleep0, "trio")):
+    optional = (("uvloop sleep0", uvloop_sleep0, "uvloop"), ("trio sleep0", trio_sleep0, "trio"))
+    for name, workload, module in optional:
         try:
             __import__(module)
         except ImportError:
             print(f"{name}: {module} not installed, skipped")
             continue
         workloads.append((name, workload, args.n))
-    print(f"{'workload':<14} {'plain':>12} {'detector':>12} {'added':>11}  ratio  (median of {args.repeats})")
+    header = f"{'workload':<14} {'plain':>12} {'detector':>12} {'added':>11}  ratio"
+    print(f"{header}  (CPU ns per operation, median of {args.repeats})")
     for name, workload, n in workloads:
         measure(name, workload, n, args.repeats)
 

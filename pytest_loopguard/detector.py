@@ -6,7 +6,7 @@ Plain Python, no pytest. Interface (the plugin relies on exactly this)::
         threshold_seconds=0.1,
         clock=time.perf_counter,      # injectable for tests
         frames=sys._current_frames,   # () -> {thread_id: innermost frame}
-        is_user_frame=None,           # predicate(filename) -> bool; None: frames.default_is_user_frame
+        is_user_frame=None,           # predicate(filename) -> bool; None: the default
     )
     detector.start()                  # install the probes, start the watchdog; idempotent
     detector.threshold_seconds = 0.5  # takes effect at once, also for a stretch under way
@@ -24,8 +24,8 @@ loop stops (`ended_with_loop=True`).
 
 Why a watchdog thread. A blocked loop cannot report what blocks it, so one
 daemon thread (`loopguard-watchdog`) wakes every min(threshold/4, 10 ms)
-while any loop runs (it sleeps when none does), and for each loop busy for more than half the threshold samples that thread's
-stack with `frames()`. The samples name the line blocking *now*; the most
+while any loop runs (it sleeps when none does), and for each loop busy for
+more than half the threshold samples that thread's stack with `frames()`. The samples name the line blocking *now*; the most
 sampled one becomes `Stall.blocking_frame`. A C call that holds the GIL for
 the whole stall leaves no sample; then `Stall.running` names the task or
 callback instead. An idle or healthy loop costs the watchdog nothing but its

@@ -183,4 +183,3 @@ def _make_select(hub: StallDetector, state: LoopState, inner: Any) -> Any:
             state.busy_since = clock()
 
     return select
-

@@ -13,8 +13,6 @@ import _pytest.python
 import pytest
 
 from pytest_loopguard.detector import StallDetector
-from pytest_loopguard.frames import capture_stack, default_is_user_frame
-from pytest_loopguard.probes.patching import WhenImported
 
 THRESHOLD = 0.1
 
@@ -156,7 +154,9 @@ def write_app(tmp_path) -> str:
     return str(path)
 
 
-def test_samples_name_the_deepest_user_frame_and_count_lines(detector, clock, frames, tmp_path):
+def test_samples_name_the_deepest_user_frame_and_count_lines(
+    detector, clock, frames, tmp_path
+):
     app = write_app(tmp_path)
     test_file = str(tmp_path / "test_app.py")
     machinery = _pytest.python.__file__
@@ -191,7 +191,9 @@ def test_samples_name_the_deepest_user_frame_and_count_lines(detector, clock, fr
     assert stall.running is None
 
 
-def test_loop_busy_for_less_than_half_the_threshold_is_not_sampled(detector, clock, frames, tmp_path):
+def test_loop_busy_for_less_than_half_the_threshold_is_not_sampled(
+    detector, clock, frames, tmp_path
+):
     app = write_app(tmp_path)
     frames.show((app, 2, "work"))
 
@@ -311,35 +313,6 @@ def test_context_manager_starts_and_stops():
     with StallDetector(THRESHOLD) as detector:
         assert detector._started and len(watchdog_threads()) == 1
     assert not detector._started and watchdog_threads() == []
-
-
-def test_patch_waits_for_the_import_of_its_module(monkeypatch):
-    seen = []
-    hook = WhenImported("json.tool", seen.append)
-    monkeypatch.delitem(sys.modules, "json.tool", raising=False)
-    hook.install()
-    try:
-        import json.tool
-    finally:
-        hook.uninstall()
-    assert seen == [json.tool]
-    assert hook not in sys.meta_path
-
-
-def test_user_frames_exclude_stdlib_packages_and_machinery(tmp_path):
-    assert default_is_user_frame(str(tmp_path / "test_app.py"))
-    assert not default_is_user_frame(json.decoder.__file__)
-    assert not default_is_user_frame(_pytest.python.__file__)
-    assert not default_is_user_frame(sys.modules["pytest_loopguard.detector"].__file__)
-    assert not default_is_user_frame("<frozen runpy>")
-
-
-def test_stack_without_user_code_blames_the_deepest_non_machinery_frame(frames):
-    frames.show((base_events.__file__, 1, "run_forever"), (json.decoder.__file__, 2, "decode"))
-    stack = capture_stack(frames.frame)
-    assert [f.function for f in stack] == ["decode"]
-    frames.show((base_events.__file__, 1, "run_forever"))
-    assert capture_stack(frames.frame) == ()
 
 
 def test_trio_stall_is_timed_between_io_waits_and_names_the_run(detector, clock):

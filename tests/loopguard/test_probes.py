@@ -38,15 +38,17 @@ def detector():
     assert detector._errors == []
 
 
-def assert_one_stall(detector: StallDetector, kind: str, thread_name: str = "MainThread") -> None:
+def assert_one_stall(detector: StallDetector, kind: str, thread: str = "MainThread") -> None:
     [stall] = detector.drain()
-    assert (stall.loop_kind, stall.thread_name) == (kind, thread_name)
+    assert (stall.loop_kind, stall.thread_name) == (kind, thread)
     assert stall.duration_seconds > THRESHOLD
     assert stall.blocking_frame is not None
-    assert (stall.blocking_frame.filename, stall.blocking_frame.lineno) == (__file__, blocking_line())
+    frame = stall.blocking_frame
+    assert (frame.filename, frame.lineno) == (__file__, blocking_line())
     assert stall.blocking_frame.source_line == "time.sleep(BLOCK)  # the blocking line"
     assert stall.stack[-1] == stall.blocking_frame
-    assert [f.function for f in stall.stack][-2:] == ["blocked_asyncio" if kind != "trio" else "blocked_trio", "block"]
+    coroutine = "blocked_trio" if kind == "trio" else "blocked_asyncio"
+    assert [f.function for f in stall.stack][-2:] == [coroutine, "block"]
 
 
 async def blocked_asyncio() -> None:
@@ -119,7 +121,7 @@ def test_trio_guest_run_on_an_asyncio_host_is_reported_once(detector):
 def test_short_blocks_and_idle_waits_are_not_stalls(detector):
     async def healthy() -> None:
         for _ in range(15):
-            time.sleep(0.01)
+            time.sleep(0.01)  # noqa: ABL100 - a short block on purpose
             await asyncio.sleep(0)
         await asyncio.sleep(0.3)
 

@@ -1,0 +1,50 @@
+"""Frame filtering and deferred patching: which line gets the blame, and when trio is patched."""
+
+from __future__ import annotations
+
+import json.decoder
+import sys
+from asyncio import base_events
+from types import SimpleNamespace
+
+import _pytest.python
+
+from pytest_loopguard.frames import capture_stack, default_is_user_frame
+from pytest_loopguard.probes.patching import WhenImported
+
+
+def fake_stack(*entries: tuple[str, int, str]) -> object:
+    """Build a frame chain from (filename, lineno, function), outermost first."""
+    frame = None
+    for filename, lineno, function in entries:
+        code = SimpleNamespace(co_filename=filename, co_name=function, co_qualname=function)
+        frame = SimpleNamespace(f_code=code, f_lineno=lineno, f_back=frame)
+    return frame
+
+
+def test_patch_waits_for_the_import_of_its_module(monkeypatch):
+    seen = []
+    hook = WhenImported("json.tool", seen.append)
+    monkeypatch.delitem(sys.modules, "json.tool", raising=False)
+    hook.install()
+    try:
+        import json.tool
+    finally:
+        hook.uninstall()
+    assert seen == [json.tool]
+    assert hook not in sys.meta_path
+
+
+def test_user_frames_exclude_stdlib_packages_and_machinery(tmp_path):
+    assert default_is_user_frame(str(tmp_path / "test_app.py"))
+    assert not default_is_user_frame(json.decoder.__file__)
+    assert not default_is_user_frame(_pytest.python.__file__)
+    assert not default_is_user_frame(sys.modules["pytest_loopguard.detector"].__file__)
+    assert not default_is_user_frame("<frozen runpy>")
+
+
+def test_stack_without_user_code_blames_the_deepest_non_machinery_frame():
+    loop_code, library = base_events.__file__, json.decoder.__file__
+    frame = fake_stack((loop_code, 1, "run_forever"), (library, 2, "decode"))
+    assert [f.function for f in capture_stack(frame)] == ["decode"]
+    assert capture_stack(fake_stack((base_events.__file__, 1, "run_forever"))) == ()
