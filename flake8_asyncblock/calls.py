@@ -1,0 +1,57 @@
+"""What rules read off a call besides its callee: arguments and the async alternative to name."""
+
+from __future__ import annotations
+
+import ast
+
+__all__ = ["argument", "is_constant", "offload", "run_process", "to_thread"]
+
+_TO_THREAD = {
+    "asyncio": "asyncio.to_thread",
+    "trio": "trio.to_thread.run_sync",
+    "anyio": "anyio.to_thread.run_sync",
+}
+_RUN_PROCESS = {
+    "asyncio": "asyncio.create_subprocess_exec",
+    "trio": "trio.run_process",
+    "anyio": "anyio.run_process",
+}
+
+
+def argument(call: ast.Call, position: int | None, keyword: str) -> ast.expr | None:
+    """Return what `call` passes at `position` or as `keyword=`, or None if absent.
+
+    A `*args` before `position` hides which argument lands there, so that
+    counts as absent too.
+    """
+    for item in call.keywords:
+        if item.arg == keyword:
+            return item.value
+    if position is None or position >= len(call.args):
+        return None
+    if any(isinstance(arg, ast.Starred) for arg in call.args[: position + 1]):
+        return None
+    return call.args[position]
+
+
+def is_constant(expr: ast.expr | None, *values: object) -> bool:
+    """Tell whether `expr` is a literal equal to one of `values` (False is not 0 here)."""
+    if not isinstance(expr, ast.Constant):
+        return False
+    return any(type(expr.value) is type(v) and expr.value == v for v in values)
+
+
+def to_thread(library: str) -> str:
+    """Return the call that runs a sync function in a worker thread under `library`."""
+    return _TO_THREAD.get(library, _TO_THREAD["asyncio"])
+
+
+def run_process(library: str) -> str:
+    """Return the async way to run a child process under `library`."""
+    return _RUN_PROCESS.get(library, _RUN_PROCESS["asyncio"])
+
+
+def offload(library: str, call: ast.Call) -> str:
+    """Spell `call` run in a worker thread: "asyncio.to_thread(q.get)", "...(f, ...)"."""
+    extra = ", ..." if call.args or call.keywords else ""
+    return f"{to_thread(library)}({ast.unparse(call.func)}{extra})"

@@ -1,0 +1,78 @@
+"""ABL150 blocking-subprocess: subprocess.run() and friends inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_asyncblock.calls import offload, run_process
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["BlockingSubprocess"]
+
+
+class BlockingSubprocess(Rule):
+    """Flag the subprocess helpers that start a child and wait for it to exit."""
+
+    code = "ABL150"
+    slug = "blocking-subprocess"
+    message = (
+        "{call}() blocks the event loop until the child process exits; "
+        "use await {run_process}(...) or await {offload}"
+    )
+    summary = "subprocess.run/call/check_call/check_output called directly inside an async def."
+    why = (
+        "These helpers start a child process and wait for it on the loop's only "
+        "thread: nothing else runs until the command finishes, however long it takes."
+    )
+    fix = "unsafe"
+    blocking_calls = frozenset(
+        f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output")
+    )
+
+    valid = (
+        Valid("""
+            import subprocess
+
+            def build():
+                return subprocess.run(["make"], check=True)
+        """),
+        Valid("""
+            import asyncio
+            import subprocess
+
+            async def build():
+                await asyncio.to_thread(subprocess.run, ["make"], check=True)
+                proc = await asyncio.create_subprocess_exec("make")
+                return await proc.wait()
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            from subprocess import check_output as capture
+
+            async def git_head():
+                return capture(["git", "rev-parse", "HEAD"])
+            """,
+            errors=["ABL150:4:12"],
+            fixed="""
+            import asyncio
+            from subprocess import check_output as capture
+
+            async def git_head():
+                return await asyncio.to_thread(capture, ["git", "rev-parse", "HEAD"])
+            """,
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        if name := self.names.resolve_call(node, self.blocking_calls):
+            library = self.names.async_library()
+            self.report(
+                node,
+                call=name,
+                run_process=run_process(library),
+                offload=offload(library, node),
+            )

@@ -1,0 +1,102 @@
+"""ABL152 child-process-wait: Popen.wait()/communicate() and os.wait*() inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_asyncblock.calls import argument, offload, run_process
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["ChildProcessWait"]
+
+#: os.wait* function -> (position, keyword) of its options argument.
+_OPTIONS = {
+    "os.wait": None,
+    "os.waitpid": (1, "options"),
+    "os.wait3": (0, "options"),
+    "os.wait4": (1, "options"),
+    "os.waitid": (2, "options"),
+}
+
+
+class ChildProcessWait(Rule):
+    """Flag waits for a child process that hold the loop until the child exits."""
+
+    code = "ABL152"
+    slug = "child-process-wait"
+    message = (
+        "{call}() blocks the event loop until the child process exits; "
+        "start it with await {run_process}(...) and await its wait(), "
+        "or use await {offload}"
+    )
+    summary = (
+        "subprocess.Popen.wait/communicate on a known Popen, or os.wait/waitpid/wait3/"
+        "wait4/waitid without os.WNOHANG, inside an async def."
+    )
+    why = (
+        "Waiting for a child process, or reading its pipes to the end, can take as "
+        "long as the child runs; done on the loop's thread it stalls every task."
+    )
+    fix = "unsafe"
+    constructors = {"subprocess.Popen": "subprocess.Popen"}
+    blocking_calls = frozenset(
+        {"subprocess.Popen.wait", "subprocess.Popen.communicate", *_OPTIONS}
+    )
+
+    valid = (
+        Valid("""
+            import asyncio
+            import os
+
+            async def reap(pid, proc):
+                os.waitpid(pid, os.WNOHANG)
+                await proc.wait()
+                child = await asyncio.create_subprocess_exec("true")
+                await child.communicate()
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            import subprocess
+
+            async def convert(src, dst):
+                with subprocess.Popen(["ffmpeg", "-i", src, dst]) as proc:
+                    return proc.wait()
+            """,
+            errors=["ABL152:5:16"],
+            fixed="""
+            import asyncio
+
+            async def convert(src, dst):
+                proc = await asyncio.create_subprocess_exec("ffmpeg", "-i", src, dst)
+                return await proc.wait()
+            """,
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        name = self.names.resolve_call(node, self.blocking_calls)
+        if name is None or self._no_hang(node, name):
+            return
+        library = self.names.async_library()
+        self.report(
+            node,
+            call=name,
+            run_process=run_process(library),
+            offload=offload(library, node),
+        )
+
+    def _no_hang(self, node: ast.Call, name: str) -> bool:
+        """Tell whether an os.wait* call passes os.WNOHANG and so returns at once."""
+        where = _OPTIONS.get(name)
+        options = argument(node, *where) if where else None
+        if options is None:
+            return False
+        return any(
+            self.names.qualified_name(part) == "os.WNOHANG"
+            for part in ast.walk(options)
+            if isinstance(part, (ast.Name, ast.Attribute))
+        )

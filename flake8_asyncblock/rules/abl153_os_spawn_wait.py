@@ -1,0 +1,80 @@
+"""ABL153 os-spawn-wait: os.spawn*(os.P_WAIT, ...) inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_asyncblock.calls import argument, is_constant, offload, run_process
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["OsSpawnWait"]
+
+
+class OsSpawnWait(Rule):
+    """Flag os.spawn* calls in P_WAIT mode, which run the program to completion."""
+
+    code = "ABL153"
+    slug = "os-spawn-wait"
+    message = (
+        "{call}(os.P_WAIT, ...) blocks the event loop until the program exits; "
+        "use await {run_process}(...) or await {offload}"
+    )
+    summary = "os.spawnl/spawnv/... in os.P_WAIT mode called directly inside an async def."
+    why = (
+        "With os.P_WAIT the spawn call returns only when the program exits, so the "
+        "loop's thread waits for the whole run."
+    )
+    fix = "unsafe"
+    blocking_calls = frozenset(
+        f"os.spawn{suffix}" for suffix in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")
+    )
+
+    valid = (
+        Valid("""
+            import os
+
+            async def launch(path):
+                return os.spawnl(os.P_NOWAIT, path, path)
+
+            def run(path):
+                return os.spawnl(os.P_WAIT, path, path)
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            from os import P_WAIT, spawnv
+
+            async def backup(args):
+                return spawnv(P_WAIT, "/usr/bin/rsync", args)
+            """,
+            errors=["ABL153:4:12"],
+            fixed="""
+            import asyncio
+            from os import P_WAIT, spawnv
+
+            async def backup(args):
+                return await asyncio.to_thread(spawnv, P_WAIT, "/usr/bin/rsync", args)
+            """,
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        name = self.names.resolve_call(node, self.blocking_calls)
+        if name is None:
+            return
+        mode = argument(node, 0, "mode")
+        # os.P_WAIT is 0 on every platform; any other or unknown mode may not wait.
+        if mode is None or not (
+            self.names.qualified_name(mode) == "os.P_WAIT" or is_constant(mode, 0)
+        ):
+            return
+        library = self.names.async_library()
+        self.report(
+            node,
+            call=name,
+            run_process=run_process(library),
+            offload=offload(library, node),
+        )

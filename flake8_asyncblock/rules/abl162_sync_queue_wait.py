@@ -1,0 +1,110 @@
+"""ABL162 sync-queue-wait: blocking get()/join() on a queue.Queue inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_asyncblock.calls import argument, is_constant, offload
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["SyncQueueWait"]
+
+_QUEUES = ("queue.Queue", "queue.SimpleQueue", "multiprocessing.Queue")
+_TASK_QUEUES = {
+    "asyncio": "asyncio.Queue",
+    "trio": "trio.open_memory_channel",
+    "anyio": "anyio.create_memory_object_stream",
+}
+
+
+class SyncQueueWait(Rule):
+    """Flag waits on thread and process queues made from a coroutine.
+
+    put() is left alone: most such queues are unbounded, where put() never
+    waits, and the bound is not known where put() is called.
+    """
+
+    code = "ABL162"
+    slug = "sync-queue-wait"
+    message = (
+        "{call}() blocks the event loop until another thread {until}; "
+        "between coroutines use {library}, else await {offload}"
+    )
+    summary = (
+        "a blocking get() or join() on a known queue.Queue, LifoQueue, PriorityQueue, "
+        "SimpleQueue or multiprocessing.Queue value inside an async def."
+    )
+    why = (
+        "A thread queue waits by parking the calling thread, here the loop's thread; "
+        "if the producer is a task on the same loop it can never run, and the "
+        "program deadlocks."
+    )
+    fix = "unsafe"
+    constructors = {
+        "queue.Queue": "queue.Queue",
+        "queue.LifoQueue": "queue.Queue",
+        "queue.PriorityQueue": "queue.Queue",
+        "queue.SimpleQueue": "queue.SimpleQueue",
+        "multiprocessing.Queue": "multiprocessing.Queue",
+        "multiprocessing.JoinableQueue": "multiprocessing.Queue",
+    }
+    blocking_calls = frozenset(
+        {*(f"{queue}.get" for queue in _QUEUES), "queue.Queue.join", "multiprocessing.Queue.join"}
+    )
+
+    valid = (
+        Valid("""
+            import asyncio
+            import queue
+
+            async def drain(jobs: queue.Queue, results: asyncio.Queue):
+                jobs.put("done")
+                jobs.get_nowait()
+                jobs.get(block=False)
+                jobs.get(True, 0)
+                await results.get()
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            import queue
+
+            replies = queue.Queue()
+
+            async def next_reply():
+                return replies.get()
+            """,
+            errors=["ABL162:6:12"],
+            fixed="""
+            import asyncio
+            import queue
+
+            replies = queue.Queue()
+
+            async def next_reply():
+                return await asyncio.to_thread(replies.get)
+            """,
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        name = self.names.resolve_call(node, self.blocking_calls)
+        if name is None:
+            return
+        getting = name.endswith(".get")
+        if getting and (
+            is_constant(argument(node, 0, "block"), False, 0)
+            or is_constant(argument(node, 1, "timeout"), 0, 0.0)
+        ):
+            return
+        library = self.names.async_library()
+        self.report(
+            node,
+            call=name,
+            until="puts an item" if getting else "has processed every item",
+            library=_TASK_QUEUES[library],
+            offload=offload(library, node),
+        )

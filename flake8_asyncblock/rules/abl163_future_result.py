@@ -1,0 +1,118 @@
+"""ABL163 future-result: waiting on a concurrent.futures.Future inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_asyncblock.calls import argument, is_constant
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["FutureResult"]
+
+_EXECUTORS = (
+    "concurrent.futures.ThreadPoolExecutor",
+    "concurrent.futures.ProcessPoolExecutor",
+    "concurrent.futures.thread.ThreadPoolExecutor",
+    "concurrent.futures.process.ProcessPoolExecutor",
+    "concurrent.futures.Executor",
+)
+_METHODS = frozenset({"concurrent.futures.Future.result", "concurrent.futures.Future.exception"})
+
+
+class FutureResult(Rule):
+    """Flag waits on thread- or process-pool futures made from a coroutine."""
+
+    code = "ABL163"
+    slug = "future-result"
+    message = "{call}() blocks the event loop until the future is done; {instead}"
+    summary = (
+        "result() or exception() on a known concurrent.futures.Future (from "
+        "Executor.submit or asyncio.run_coroutine_threadsafe), or concurrent.futures."
+        "wait/as_completed, inside an async def."
+    )
+    why = (
+        "A concurrent future is waited for by parking the calling thread, here the "
+        "loop's thread; a future from asyncio.run_coroutine_threadsafe() on the same "
+        "loop can then never finish, and the program deadlocks."
+    )
+    constructors = {
+        **{executor: "concurrent.futures.Executor" for executor in _EXECUTORS},
+        "concurrent.futures.Executor.submit": "concurrent.futures.Future",
+        "concurrent.futures.Future": "concurrent.futures.Future",
+        "asyncio.run_coroutine_threadsafe": "concurrent.futures.Future",
+    }
+    blocking_calls = _METHODS | {"concurrent.futures.wait", "concurrent.futures.as_completed"}
+
+    valid = (
+        Valid("""
+            import asyncio
+            from concurrent.futures import ThreadPoolExecutor
+
+            async def checksum(pool: ThreadPoolExecutor, digest, data):
+                future = pool.submit(digest, data)
+                while not future.done():
+                    await asyncio.sleep(0.01)
+                return future.result()
+
+            def sync_checksum(pool: ThreadPoolExecutor, digest, data):
+                return pool.submit(digest, data).result()
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor()
+
+            async def checksum(digest, data):
+                return pool.submit(digest, data).result()
+            """,
+            errors=["ABL163:6:12"],
+            fixed="""
+            import asyncio
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor()
+
+            async def checksum(digest, data):
+                return await asyncio.wrap_future(pool.submit(digest, data))
+            """,
+        ),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._polled: dict[ast.AST, set[str]] = {}
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        name = self.names.resolve_call(node, self.blocking_calls)
+        if name is None or is_constant(argument(node, 0, "timeout"), 0, 0.0):
+            return
+        if name in _METHODS:
+            receiver = node.func.value  # type: ignore[attr-defined]
+            if ast.unparse(receiver) in self._done_checked():
+                return
+            instead = f"use await asyncio.wrap_future({ast.unparse(receiver)})"
+        else:
+            instead = "wrap each future with asyncio.wrap_future() and use asyncio." + (
+                "wait" if name.endswith(".wait") else "as_completed"
+            )
+        self.report(node, call=name, instead=instead)
+
+    def _done_checked(self) -> set[str]:
+        """Return the futures the coroutine asks done() about: their result() is ready."""
+        coroutine = self.scope.coroutine()
+        assert coroutine is not None
+        if coroutine not in self._polled:
+            self._polled[coroutine] = {
+                ast.unparse(sub.func.value)
+                for sub in ast.walk(coroutine)
+                if isinstance(sub, ast.Call)
+                and isinstance(sub.func, ast.Attribute)
+                and sub.func.attr == "done"
+                and not sub.args
+            }
+        return self._polled[coroutine]

@@ -1,0 +1,100 @@
+"""ABL172 sync-mysql: PyMySQL and mysqlclient (MySQLdb) calls inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_asyncblock.calls import offload
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["SyncMysql"]
+
+_DRIVERS = {
+    # driver: (connection type, cursor type, connect functions)
+    "pymysql": ("pymysql.connections.Connection", "pymysql.cursors.Cursor",
+                ("pymysql.connect", "pymysql.Connect", "pymysql.connections.Connection")),
+    "MySQLdb": ("MySQLdb.connections.Connection", "MySQLdb.cursors.Cursor",
+                ("MySQLdb.connect", "MySQLdb.Connect", "MySQLdb.connections.Connection")),
+}
+_CONNECTION_IO = ("commit", "rollback", "ping", "query", "select_db")
+_CURSOR_IO = ("execute", "executemany", "callproc", "fetchone", "fetchmany", "fetchall")
+
+
+def _constructors() -> dict[str, str]:
+    table = {}
+    for connection, cursor, connects in _DRIVERS.values():
+        table.update({connect: connection for connect in connects})
+        table.update({f"{connection}.cursor": cursor, cursor: cursor})
+    return table
+
+
+def _blocking() -> frozenset[str]:
+    names = set()
+    for connection, cursor, connects in _DRIVERS.values():
+        names.update(connects)
+        names.update(f"{connection}.{name}" for name in _CONNECTION_IO)
+        names.update(f"{cursor}.{name}" for name in _CURSOR_IO)
+    return frozenset(names)
+
+
+class SyncMysql(Rule):
+    """Flag MySQL calls that wait for the server on the calling thread."""
+
+    code = "ABL172"
+    slug = "sync-mysql"
+    message = (
+        "{call}() waits for MySQL on the event loop's thread; use aiomysql or "
+        "asyncmy, or await {offload}"
+    )
+    summary = (
+        "pymysql.connect() / MySQLdb.connect() and the execute/fetch/commit/rollback "
+        "methods of their connections and cursors, inside an async def."
+    )
+    why = (
+        "A synchronous driver sends the query and waits for the reply on the calling "
+        "thread; every task stalls for the length of the slowest query."
+    )
+    fix = "unsafe"
+    constructors = _constructors()
+    blocking_calls = _blocking()
+
+    valid = (
+        Valid("""
+            import aiomysql
+
+            async def titles(pool: aiomysql.Pool):
+                async with pool.acquire() as conn:
+                    async with conn.cursor() as cur:
+                        await cur.execute("select title from books")
+                        return await cur.fetchall()
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            import pymysql as mysql
+
+            async def titles(host):
+                conn = mysql.connect(host=host, database="shop")
+                cur = conn.cursor()
+                cur.execute("select title from books")
+                return cur.fetchall()
+            """,
+            errors=["ABL172:4:12", "ABL172:6:5", "ABL172:7:12"],
+            fixed="""
+            import aiomysql
+
+            async def titles(host):
+                conn = await aiomysql.connect(host=host, db="shop")
+                async with conn.cursor() as cur:
+                    await cur.execute("select title from books")
+                    return await cur.fetchall()
+            """,
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        if name := self.names.resolve_call(node, self.blocking_calls):
+            self.report(node, call=name, offload=offload(self.names.async_library(), node))
