@@ -27,7 +27,7 @@ class SyncQueueWait(Rule):
     code = "ABL162"
     slug = "sync-queue-wait"
     message = (
-        "{call}() blocks the event loop until another thread {until}; "
+        "{call}() blocks the event loop until {until}; "
         "between coroutines use {library}, else await {offload}"
     )
     summary = (
@@ -104,7 +104,7 @@ class SyncQueueWait(Rule):
         self.report(
             node,
             call=name,
-            until="puts an item" if getting else "has processed every item",
+            until="an item arrives" if getting else "every item is processed",
             library=_TASK_QUEUES[library],
             offload=offload(library, node),
         )

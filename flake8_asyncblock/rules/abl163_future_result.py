@@ -24,7 +24,7 @@ class FutureResult(Rule):
 
     code = "ABL163"
     slug = "future-result"
-    message = "{call}() blocks the event loop until the future is done; {instead}"
+    message = "{call}() blocks the event loop until the {futures} done; {instead}"
     summary = (
         "result() or exception() on a known concurrent.futures.Future (from "
         "Executor.submit or asyncio.run_coroutine_threadsafe), or concurrent.futures."
@@ -100,7 +100,8 @@ class FutureResult(Rule):
             instead = "wrap each future with asyncio.wrap_future() and use asyncio." + (
                 "wait" if name.endswith(".wait") else "as_completed"
             )
-        self.report(node, call=name, instead=instead)
+        futures = "future is" if name in _METHODS else "futures are"
+        self.report(node, call=name, futures=futures, instead=instead)
 
     def _done_checked(self) -> set[str]:
         """Return the futures the coroutine asks done() about: their result() is ready."""
