@@ -1,0 +1,102 @@
+"""ABL111 stdlib-http-call: urllib.request or http.client network calls inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["StdlibHttpCall"]
+
+_CONNECTION_METHODS = (
+    "request", "getresponse", "connect", "send", "putrequest", "endheaders",
+)
+
+
+class StdlibHttpCall(Rule):
+    """Flag the standard library's synchronous HTTP clients."""
+
+    code = "ABL111"
+    slug = "stdlib-http-call"
+    message = (
+        "{call}() blocks the event loop on network I/O; use httpx.AsyncClient or "
+        "aiohttp, or await {to_thread}({callee}, ...)"
+    )
+    summary = (
+        "urllib.request.urlopen()/urlretrieve(), OpenerDirector.open() and "
+        "http.client connection methods (request, getresponse, ...) inside an async def."
+    )
+    why = (
+        "urlopen() and http.client wait for the server on the calling thread; in a "
+        "coroutine that thread is the event loop's."
+    )
+    fix = "unsafe"
+    constructors: Mapping[str, str] = {
+        "http.client.HTTPConnection": "http.client.HTTPConnection",
+        "http.client.HTTPSConnection": "http.client.HTTPSConnection",
+        "urllib.request.build_opener": "urllib.request.OpenerDirector",
+        "urllib.request.OpenerDirector": "urllib.request.OpenerDirector",
+    }
+    blocking_calls = frozenset(
+        {"urllib.request.urlopen", "urllib.request.urlretrieve",
+         "urllib.request.OpenerDirector.open"}
+        | {f"http.client.HTTPConnection.{m}" for m in _CONNECTION_METHODS}
+        | {f"http.client.HTTPSConnection.{m}" for m in _CONNECTION_METHODS}
+    )
+
+    valid = (
+        Valid("""
+            import http.client
+            from urllib.request import Request, urlopen
+
+            async def prepare(url):
+                conn = http.client.HTTPSConnection("example.org")
+                return Request(url), conn, urlopen
+
+            def fetch(url):
+                return urlopen(url).read()
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            from urllib.request import urlopen
+
+            async def fetch(url):
+                with urlopen(url) as response:
+                    return response.read()
+            """,
+            errors=["ABL111:4:10"],
+            fixed="""
+            import asyncio
+            from urllib.request import urlopen
+
+            def fetch_sync(url):
+                with urlopen(url) as response:
+                    return response.read()
+
+            async def fetch(url):
+                return await asyncio.to_thread(fetch_sync, url)
+            """,
+        ),
+        Invalid(
+            """
+            import http.client as hc
+
+            async def status(host):
+                conn = hc.HTTPSConnection(host)
+                conn.request("HEAD", "/")
+                return conn.getresponse().status
+            """,
+            errors=["ABL111:5:5", "ABL111:6:12"],
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        if name := self.names.resolve_call(node, self.blocking_calls):
+            self.report(
+                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
+            )

@@ -1,0 +1,84 @@
+"""ABL112 httpx-sync-call: httpx's synchronous API inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["HttpxSyncCall"]
+
+_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream")
+
+
+class HttpxSyncCall(Rule):
+    """Flag httpx's sync functions and httpx.Client methods; httpx.AsyncClient is fine."""
+
+    code = "ABL112"
+    slug = "httpx-sync-call"
+    message = (
+        "{call}() blocks the event loop on network I/O; use httpx.AsyncClient "
+        "with await, or await {to_thread}({callee}, ...)"
+    )
+    summary = (
+        "httpx.get()/post()/.../stream() and httpx.Client methods (not httpx.AsyncClient) "
+        "inside an async def."
+    )
+    why = (
+        "httpx has a sync and an async API with the same method names; the sync one "
+        "waits for the server on the event loop's thread."
+    )
+    fix = "unsafe"
+    constructors: Mapping[str, str] = {"httpx.Client": "httpx.Client"}
+    blocking_calls = frozenset(
+        {f"httpx.{verb}" for verb in _VERBS}
+        | {f"httpx.Client.{verb}" for verb in (*_VERBS, "send")}
+    )
+
+    valid = (
+        Valid("""
+            import httpx
+
+            async def fetch(url):
+                async with httpx.AsyncClient() as client:
+                    response = await client.get(url)
+                return response.json().get("items")
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            import httpx
+
+            async def fetch(url):
+                with httpx.Client(timeout=5) as client:
+                    return client.get(url).json()
+            """,
+            errors=["ABL112:5:16"],
+            fixed="""
+            import httpx
+
+            async def fetch(url):
+                async with httpx.AsyncClient(timeout=5) as client:
+                    return (await client.get(url)).json()
+            """,
+        ),
+        Invalid(
+            """
+            from httpx import post as send
+
+            async def notify(url, event):
+                send(url, json=event)
+            """,
+            errors=["ABL112:4:5"],
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        if name := self.names.resolve_call(node, self.blocking_calls):
+            self.report(
+                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
+            )

@@ -1,0 +1,77 @@
+"""ABL122 blocking-shutil: shutil copies, moves, deletes and archives inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["BlockingShutil"]
+
+_CALLS = (
+    "copy", "copy2", "copyfile", "copytree", "rmtree", "move",
+    "make_archive", "unpack_archive",
+)
+
+
+class BlockingShutil(Rule):
+    """Flag shutil's whole-file and whole-tree operations.
+
+    `shutil.copyfileobj` is left out: it works on file objects whose `open`
+    ABL120 already reports. Cheap calls such as `shutil.which` are not I/O-heavy.
+    """
+
+    code = "ABL122"
+    slug = "blocking-shutil"
+    message = (
+        "{call}() blocks the event loop while it copies, moves or deletes files; "
+        "use await {to_thread}({callee}, ...)"
+    )
+    summary = (
+        "shutil.copy()/copy2()/copyfile()/copytree()/rmtree()/move()/make_archive()/"
+        "unpack_archive() inside an async def."
+    )
+    why = (
+        "These calls walk and copy whole files or trees; their run time grows with the "
+        "data, and the loop is frozen for all of it."
+    )
+    fix = "unsafe"
+    blocking_calls = frozenset(f"shutil.{name}" for name in _CALLS)
+
+    valid = (
+        Valid("""
+            import shutil
+
+            async def tool_path():
+                return shutil.which("git")
+
+            def backup(src, dst):
+                shutil.copytree(src, dst)
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            from shutil import rmtree as remove_tree
+
+            async def cleanup(workdir):
+                remove_tree(workdir, ignore_errors=True)
+            """,
+            errors=["ABL122:4:5"],
+            fixed="""
+            import asyncio
+            from shutil import rmtree as remove_tree
+
+            async def cleanup(workdir):
+                await asyncio.to_thread(remove_tree, workdir, ignore_errors=True)
+            """,
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        if name := self.names.resolve_call(node, self.blocking_calls):
+            self.report(
+                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
+            )
