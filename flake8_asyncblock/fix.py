@@ -1,0 +1,169 @@
+"""libcst rewrites for findings that have a fix: detection stays on ast, editing keeps formatting.
+
+Each fixable Violation is mapped to the libcst node with the same start and
+end (ast byte columns converted to characters), then one transformer applies
+every planned rewrite in a single pass. Three rewrites exist:
+
+- sleep (safe, ABL10x): `time.sleep(x)` -> `await asyncio.sleep(x)`;
+- unwrap (safe): `await loop.run_in_executor(ex, fn, *a)` or
+  `await asyncio.to_thread(fn, *a)` -> `await fn(*a)`;
+- thread (unsafe): `f(*a, **k)` -> `await asyncio.to_thread(f, *a, **k)`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+from flake8_asyncblock.fix_edits import Edit, plan_edit
+from flake8_asyncblock.fix_imports import add_imports, drop_unused_imports
+from flake8_asyncblock.names import Names
+from flake8_asyncblock.rule import Violation
+from flake8_asyncblock.scope import Scope
+
+__all__ = ["FixResult", "fix_source"]
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_Key = tuple[int, int, int, int]
+#: Standard modules (no import side effects) whose imports a rewrite may leave unused.
+_PRUNE = {"sleep": ("time",), "unwrap": ("asyncio", "functools")}
+
+
+@dataclass
+class FixResult:
+    """The rewritten source and, per finding, whether it was rewritten or why not."""
+
+    source: str
+    applied: list[Violation] = field(default_factory=list)
+    skipped: list[tuple[Violation, str]] = field(default_factory=list)
+
+
+def fix_source(source: str, tree: ast.Module, violations: Sequence[Violation]) -> FixResult:
+    """Rewrite `violations` in `source` (already parsed by ast as `tree`).
+
+    The result is checked to compile; when it does not (while the original
+    did), nothing is rewritten and every finding is reported as skipped.
+    """
+    try:
+        module = cst.parse_module(source)
+    except (cst.ParserSyntaxError, RecursionError) as exc:
+        reason = f"libcst cannot parse the file ({type(exc).__name__})"
+        return FixResult(source, skipped=[(v, reason) for v in violations])
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    index = _index_nodes(positions)
+    to_bytes = _ColumnMap(source)
+    library = Names(Scope(tree)).async_library()
+    plan: dict[cst.CSTNode, Edit] = {}
+    result = FixResult(source)
+    for violation in violations:
+        node = index.get(to_bytes.key(violation))
+        edit = plan_edit(node, violation, parents, library) if node is not None else None
+        if isinstance(edit, str) or edit is None:
+            reason = edit or "no matching call found in the source"
+            result.skipped.append((violation, reason))
+        elif edit.node in plan:
+            result.skipped.append((violation, "another fix rewrites the same call"))
+        else:
+            plan[edit.node] = edit
+            result.applied.append(violation)
+    if not plan:
+        return result
+    fixed = _apply(module, plan)
+    problem = _compile_problem(source, fixed)
+    if problem:
+        skipped = [(v, problem) for v in result.applied] + result.skipped
+        return FixResult(source, skipped=skipped)
+    result.source = fixed
+    return result
+
+
+def _index_nodes(positions: object) -> dict[_Key, cst.CSTNode]:
+    """Map (line, col, end line, end col) in characters to Call and Await nodes.
+
+    libcst positions leave out a node's own parentheses, as ast does. When an
+    Await and its Call share a range (never: `await ` comes first) the last wins.
+    """
+    index: dict[_Key, cst.CSTNode] = {}
+    for node, where in positions.items():  # type: ignore[attr-defined]
+        if isinstance(node, (cst.Call, cst.Await)):
+            key = (where.start.line, where.start.column, where.end.line, where.end.column)
+            index.setdefault(key, node)
+    return index
+
+
+class _ColumnMap:
+    """Convert ast positions (UTF-8 byte columns) to character columns."""
+
+    def __init__(self, source: str) -> None:
+        self.lines = _NEWLINE.split(source)
+
+    def column(self, line: int, col: int) -> int:
+        if not 1 <= line <= len(self.lines):
+            return col
+        text = self.lines[line - 1]
+        if text.isascii():
+            return col
+        return len(text.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+    def key(self, violation: Violation) -> _Key:
+        end_line = violation.end_line if violation.end_line is not None else violation.line
+        end_col = violation.end_col if violation.end_col is not None else violation.col
+        return (
+            violation.line,
+            self.column(violation.line, violation.col),
+            end_line,
+            self.column(end_line, end_col),
+        )
+
+
+class _Rewriter(cst.CSTTransformer):
+    """Apply the planned edits bottom-up, so nested rewrites compose."""
+
+    def __init__(self, plan: dict[cst.CSTNode, Edit]) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        edit = self.plan.get(original_node)
+        return edit.rewrite(updated_node) if edit else updated_node
+
+
+def _apply(module: cst.Module, plan: dict[cst.CSTNode, Edit]) -> str:
+    """Run the rewriter, add the imports the edits need, drop the ones they made unused."""
+    fixed = module.visit(_Rewriter(plan))
+    fixed = add_imports(fixed, [name for edit in plan.values() for name in edit.imports])
+    kinds = {edit.kind for edit in plan.values()}
+    unused = _PRUNE["sleep"] * ("sleep" in kinds) + _PRUNE["unwrap"] * ("unwrap" in kinds)
+    if unused:
+        fixed = drop_unused_imports(fixed, unused)
+    return fixed.code
+
+
+def _compile_problem(before: str, after: str) -> str | None:
+    """Return why `after` is not acceptable, or None.
+
+    It must parse; it must also compile (which catches `await` outside a
+    coroutine) unless the original did not compile either.
+    """
+    try:
+        ast.parse(after)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return f"the rewrite would not parse ({getattr(exc, 'msg', exc)})"
+    try:
+        compile(after, "<fixed>", "exec", flags=0, dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        try:
+            compile(before, "<original>", "exec", flags=0, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return None
+        return f"the rewrite would not compile ({getattr(exc, 'msg', exc)})"
+    except (RecursionError, MemoryError):
+        return None
+    return None
