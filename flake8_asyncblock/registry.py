@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from flake8_asyncblock.rule import Rule
 from flake8_asyncblock.rules.abl100_blocking_sleep import BlockingSleep
+from flake8_asyncblock.rules.abl110_requests_call import RequestsCall
+from flake8_asyncblock.rules.abl111_stdlib_http_call import StdlibHttpCall
+from flake8_asyncblock.rules.abl112_httpx_sync_call import HttpxSyncCall
+from flake8_asyncblock.rules.abl113_urllib3_call import Urllib3Call
+from flake8_asyncblock.rules.abl120_sync_file_io import SyncFileIo
+from flake8_asyncblock.rules.abl121_sync_path_io import SyncPathIo
+from flake8_asyncblock.rules.abl122_blocking_shutil import BlockingShutil
+from flake8_asyncblock.rules.abl123_directory_scan import DirectoryScan
+from flake8_asyncblock.rules.abl124_file_metadata_call import FileMetadataCall
 from flake8_asyncblock.rules.abl900_user_blocking_call import UserBlockingCall
 
 __all__ = ["RULES", "by_code"]
@@ -12,6 +21,15 @@ __all__ = ["RULES", "by_code"]
 #: every module in rules/ contributes exactly one entry.
 RULES: tuple[type[Rule], ...] = (
     BlockingSleep,
+    RequestsCall,
+    StdlibHttpCall,
+    HttpxSyncCall,
+    Urllib3Call,
+    SyncFileIo,
+    SyncPathIo,
+    BlockingShutil,
+    DirectoryScan,
+    FileMetadataCall,
     UserBlockingCall,
 )
 
