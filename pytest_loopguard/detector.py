@@ -25,8 +25,9 @@ loop stops (`ended_with_loop=True`).
 Why a watchdog thread. A blocked loop cannot report what blocks it, so one
 daemon thread (`loopguard-watchdog`) wakes every min(threshold/4, 10 ms)
 while any loop runs (it sleeps when none does), and for each loop busy for
-more than half the threshold samples that thread's stack with `frames()`. The samples name the line blocking *now*; the most
-sampled one becomes `Stall.blocking_frame`. A C call that holds the GIL for
+more than half the threshold samples that thread's stack with `frames()`.
+The samples name the line blocking *now*; the most sampled one becomes
+`Stall.blocking_frame`. A C call that holds the GIL for
 the whole stall leaves no sample; then `Stall.running` names the task or
 callback instead. An idle or healthy loop costs the watchdog nothing but its
 wake-ups.
