@@ -275,6 +275,31 @@ def test_detector_sees_nothing_after_stop(clock):
     assert detector.drain() == []
 
 
+def test_stop_unwraps_a_loop_still_running_in_another_thread(clock):
+    detector = StallDetector(THRESHOLD, clock=clock, watchdog=False)
+    loop = asyncio.new_event_loop()
+    running = threading.Event()
+    detector.start()
+    thread = threading.Thread(target=loop.run_forever)  # binds the patched method
+    try:
+        loop.call_soon(running.set)
+        thread.start()
+        assert running.wait(10)
+        assert "select" in vars(loop._selector)
+        detector.stop()
+        assert "select" not in vars(loop._selector)
+        clock.advance(1.0)  # would be a stall if the loop were still timed
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+    finally:
+        detector.stop()
+        if thread.is_alive():
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+        loop.close()
+    assert detector.drain() == []
+
+
 def watchdog_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if "loopguard" in t.name]
 
