@@ -21,7 +21,7 @@ class DirectoryScan(Rule):
     slug = "directory-scan"
     message = (
         "{call}() blocks the event loop while it reads directories; collect the "
-        "result in a thread: await {to_thread}(lambda: list({callee}(...)))"
+        "result in a thread: await {to_thread}(lambda: list({scan}))"
     )
     summary = (
         "os.walk()/fwalk()/listdir()/scandir(), glob.glob()/iglob() and "
@@ -79,6 +79,4 @@ class DirectoryScan(Rule):
         if not self.scope.in_coroutine():
             return
         if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(
-                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
-            )
+            self.report(node, call=name, to_thread=self.names.to_thread(), scan=ast.unparse(node))
