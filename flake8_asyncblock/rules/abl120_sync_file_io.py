@@ -35,7 +35,9 @@ class SyncFileIo(Rule):
     )
     summary = (
         "open()/io.open()/Path.open()/gzip.open() inside an async def, and read()/write()/"
-        "flush() on a file object opened outside it."
+        "flush() on a file object opened outside it (a module-level file, an annotated "
+        "parameter, self.x from __init__). Each blocking action is reported once: reads on "
+        "a handle the coroutine opened itself fall under the finding on its open()."
     )
     why = (
         "Opening, reading and writing files are system calls that wait for the disk; "

@@ -34,8 +34,9 @@ class SyncPathIo(Rule):
         "or anyio.Path/trio.Path"
     )
     summary = (
-        "Path.read_text()/write_text()/read_bytes()/write_bytes() on a pathlib.Path "
-        "inside an async def."
+        "Path.read_text()/write_text()/read_bytes()/write_bytes() inside an async def, on "
+        "values known to be pathlib paths: Path(...), Path.home()/cwd(), p / \"x\", p.parent, "
+        "p.with_suffix(...), parameters annotated Path (anyio.Path and trio.Path are fine)."
     )
     why = (
         "These helpers open, read or write and close a file in one synchronous call; "
