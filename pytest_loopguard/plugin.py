@@ -105,7 +105,8 @@ def _start_detector(config: pytest.Config, threshold_seconds: float) -> StallDet
         config.stash[DETECTOR_KEY] = detector
         config.add_cleanup(detector.stop)
         detector.start()
-    detector.threshold_seconds = threshold_seconds
+    if detector.threshold_seconds != threshold_seconds:
+        detector.threshold_seconds = threshold_seconds
     return detector
 
 
@@ -125,6 +126,8 @@ def _prepare_item(item: pytest.Item) -> None:
 
 def _keep(item: pytest.Item, stalls: list[Stall]) -> list[Stall]:
     """Drop allowed stalls and localize the rest for reporting."""
+    if not stalls:
+        return stalls
     settings = item.config.stash[options.SETTINGS_KEY]
     rootdir = str(item.config.rootpath)
     kept = []

@@ -166,7 +166,7 @@ def test_allow_list_matches_module_function_and_path_globs(
     assert allow.matches(filename, function, "/root") is allowed
 
 
-# One subprocess per source of bad input: the message must reach the user as
+# One session per source of bad input: the message must reach the user as
 # a usage error (exit status 4), not as a traceback.
 @pytest.mark.parametrize(
     ("args", "env", "ini", "message"),
@@ -196,7 +196,7 @@ def test_bad_values_are_usage_errors(
         monkeypatch.setenv(ENV_VAR, env)
     write_ini(pytester, "" if ini is None else ini + "\n")
     pytester.makepyfile("def test_nothing():\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", *args)
+    result = pytester.runpytest_inprocess(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
     assert "Traceback" not in result.stderr.str()
