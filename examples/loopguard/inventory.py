@@ -46,11 +46,18 @@ async def restock(item: str, attempts: int = 2) -> str:
     return f"{item} restocked"
 
 
+def _mix(total: int, row: int) -> int:
+    """Fold one row into a running checksum."""
+    for byte in row.to_bytes(8, "little"):
+        total = (total * 31 + byte) % 1_000_003
+    return total
+
+
 async def checksum(seed: int) -> int:
     """Blocking: a CPU-bound loop that never awaits; returns the rows hashed."""
     deadline = time.perf_counter() + 0.3
     total, rows = seed, 0
     while time.perf_counter() < deadline:
-        total = (total * 31 + rows) % 1_000_003
+        total = _mix(total, rows)
         rows += 1
     return rows
