@@ -195,7 +195,8 @@ def _add_text(rep: pytest.TestReport, text: str) -> None:
         rep.sections.append(("loopguard", text))
 
 
-# trylast: an inner wrapper, so xfail handling sees a stall as the test's failure.
+# trylast: an inner wrapper. pytest's xfail handling wraps it and decides the
+# outcome of xfail-marked tests from their own exceptions, stall or not.
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
