@@ -118,7 +118,7 @@ def test_async_fixture_stall_is_an_error_in_setup_or_teardown(pytester: pytest.P
     )
 
 
-def test_own_failure_keeps_its_traceback_and_adds_the_stall(pytester: pytest.Pytester) -> None:
+def test_own_outcome_is_kept_and_the_stall_added(pytester: pytest.Pytester) -> None:
     setup_session(
         pytester,
         """
@@ -129,10 +129,21 @@ def test_own_failure_keeps_its_traceback_and_adds_the_stall(pytester: pytest.Pyt
         async def test_both():
             block()
             assert 1 + 1 == 3
+
+        @pytest.mark.asyncio
+        async def test_skips():
+            block()
+            pytest.skip("not today")
+
+        @pytest.mark.xfail(reason="known bug")
+        @pytest.mark.asyncio
+        async def test_known_bug():
+            block()
+            raise ValueError
         """,
     )
     result = run(pytester, "--loopguard=50ms")
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(failed=1, skipped=1, xfailed=1)
     result.stdout.fnmatch_lines(
         [
             ">       assert 1 + 1 == 3",
@@ -142,6 +153,8 @@ def test_own_failure_keeps_its_traceback_and_adds_the_stall(pytester: pytest.Pyt
             f"  {BLOCK_LINE[1:]}",
         ]
     )
+    for name in ("test_skips", "test_known_bug"):  # still listed in the summary
+        result.stdout.fnmatch_lines([f"test_stalls.py::{name} (call): * at helpers.py:4 in block"])
 
 
 MARKED = """
