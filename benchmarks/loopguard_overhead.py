@@ -91,7 +91,7 @@ def _children_cpu() -> float:
 def time_run(python: Path, suite: Path, args: tuple[str, ...], extra_env: dict[str, str],
              tests: int) -> tuple[float, float]:
     """Run the suite once; return wall and CPU seconds and the tests that stalled."""
-    env = {**os.environ, **extra_env}
+    env = {**os.environ, **extra_env, "COLUMNS": "1000"}  # untruncated FAILED lines
     env.pop("LOOPGUARD", None)
     argv = [str(python), "-m", "pytest", "-p", "no:cacheprovider", str(suite), *args]
     guarded = "--loopguard=100ms" in args
