@@ -61,11 +61,11 @@ class RequestsCall(Rule):
             """,
             errors=["ABL110:4:12"],
             fixed="""
-            import httpx
+            import asyncio
+            import requests as rq
 
             async def fetch(url):
-                async with httpx.AsyncClient() as client:
-                    return await client.get(url, timeout=5)
+                return await asyncio.to_thread(rq.get, url, timeout=5)
             """,
         ),
         Invalid(
@@ -83,6 +83,8 @@ class RequestsCall(Rule):
             import requests
 
             async def fetch(session: requests.Session, url):
+                with requests.Session() as other:
+                    await asyncio.to_thread(other.post, url)
                 return await asyncio.to_thread(session.get, url)
             """,
         ),

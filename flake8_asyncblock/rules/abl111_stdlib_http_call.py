@@ -61,6 +61,22 @@ class StdlibHttpCall(Rule):
     invalid = (
         Invalid(
             """
+            from urllib.request import urlretrieve
+
+            async def download(url, target):
+                urlretrieve(url, target)
+            """,
+            errors=["ABL111:4:5"],
+            fixed="""
+            import asyncio
+            from urllib.request import urlretrieve
+
+            async def download(url, target):
+                await asyncio.to_thread(urlretrieve, url, target)
+            """,
+        ),
+        Invalid(
+            """
             from urllib.request import urlopen
 
             async def fetch(url):
@@ -68,17 +84,6 @@ class StdlibHttpCall(Rule):
                     return response.read()
             """,
             errors=["ABL111:4:10"],
-            fixed="""
-            import asyncio
-            from urllib.request import urlopen
-
-            def fetch_sync(url):
-                with urlopen(url) as response:
-                    return response.read()
-
-            async def fetch(url):
-                return await asyncio.to_thread(fetch_sync, url)
-            """,
         ),
         Invalid(
             """

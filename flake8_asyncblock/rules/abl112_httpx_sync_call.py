@@ -49,6 +49,22 @@ class HttpxSyncCall(Rule):
     invalid = (
         Invalid(
             """
+            from httpx import post as send
+
+            async def notify(url, event):
+                send(url, json=event)
+            """,
+            errors=["ABL112:4:5"],
+            fixed="""
+            import asyncio
+            from httpx import post as send
+
+            async def notify(url, event):
+                await asyncio.to_thread(send, url, json=event)
+            """,
+        ),
+        Invalid(
+            """
             import httpx
 
             async def fetch(url):
@@ -56,22 +72,6 @@ class HttpxSyncCall(Rule):
                     return client.get(url).json()
             """,
             errors=["ABL112:5:16"],
-            fixed="""
-            import httpx
-
-            async def fetch(url):
-                async with httpx.AsyncClient(timeout=5) as client:
-                    return (await client.get(url)).json()
-            """,
-        ),
-        Invalid(
-            """
-            from httpx import post as send
-
-            async def notify(url, event):
-                send(url, json=event)
-            """,
-            errors=["ABL112:4:5"],
         ),
     )
 

@@ -84,6 +84,13 @@ class SyncPathIo(Rule):
                 target.parent.joinpath("tmp").write_bytes(data)
             """,
             errors=["ABL121:4:5"],
+            fixed="""
+            import asyncio
+            import pathlib
+
+            async def save(target: pathlib.Path, data: bytes):
+                await asyncio.to_thread(target.parent.joinpath("tmp").write_bytes, data)
+            """,
         ),
     )
 

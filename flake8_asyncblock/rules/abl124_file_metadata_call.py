@@ -74,10 +74,12 @@ class FileMetadataCall(Rule):
             errors=["ABL124:5:12", "ABL124:6:9"],
             fixed="""
             import asyncio
+            import os.path
             from pathlib import Path
 
             async def ensure(directory):
-                await asyncio.to_thread(Path(directory).mkdir, parents=True, exist_ok=True)
+                if not await asyncio.to_thread(os.path.exists, directory):
+                    await asyncio.to_thread(Path(directory).mkdir, parents=True)
             """,
         ),
     )
