@@ -1,4 +1,4 @@
-"""ABL151 blocking-shell-command: os.system, os.popen and subprocess.getoutput in a coroutine."""
+"""ABL151 blocking-shell-command: os.system() and subprocess.getoutput() in a coroutine."""
 
 from __future__ import annotations
 
@@ -26,16 +26,16 @@ class BlockingShellCommand(Rule):
         "use await {shell}(...) or await {offload}"
     )
     summary = (
-        "os.system, os.popen, subprocess.getoutput or subprocess.getstatusoutput "
-        "called directly inside an async def."
+        "os.system, subprocess.getoutput or subprocess.getstatusoutput called directly "
+        "inside an async def."
     )
     why = (
-        "os.system() and the getoutput helpers wait for the shell on the loop's thread; "
-        "os.popen() hands back a pipe whose read waits for the command's output."
+        "These calls start a shell and wait for it to exit on the loop's thread: "
+        "nothing else runs until the command finishes."
     )
     fix = "unsafe"
     blocking_calls = frozenset(
-        {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput"}
+        {"os.system", "subprocess.getoutput", "subprocess.getstatusoutput"}
     )
 
     valid = (
@@ -54,19 +54,16 @@ class BlockingShellCommand(Rule):
             """
             import os
 
-            async def disk_usage(path):
-                return os.popen(f"du -s {path}").read()
+            async def compress(path):
+                return os.system(f"gzip -9 {path}")
             """,
             errors=["ABL151:4:12"],
             fixed="""
             import asyncio
+            import os
 
-            async def disk_usage(path):
-                proc = await asyncio.create_subprocess_shell(
-                    f"du -s {path}", stdout=asyncio.subprocess.PIPE
-                )
-                out, _ = await proc.communicate()
-                return out.decode()
+            async def compress(path):
+                return await asyncio.to_thread(os.system, f"gzip -9 {path}")
             """,
         ),
     )

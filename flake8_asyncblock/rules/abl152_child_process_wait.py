@@ -67,10 +67,11 @@ class ChildProcessWait(Rule):
             errors=["ABL152:5:16"],
             fixed="""
             import asyncio
+            import subprocess
 
             async def convert(src, dst):
-                proc = await asyncio.create_subprocess_exec("ffmpeg", "-i", src, dst)
-                return await proc.wait()
+                with subprocess.Popen(["ffmpeg", "-i", src, dst]) as proc:
+                    return await asyncio.to_thread(proc.wait)
             """,
         ),
     )

@@ -62,9 +62,12 @@ class ThreadJoin(Rule):
             errors=["ABL161:6:5"],
             fixed="""
             import asyncio
+            from threading import Thread
 
             async def export(rows, write):
-                await asyncio.to_thread(write, rows)
+                worker = Thread(target=write, args=(rows,))
+                worker.start()
+                await asyncio.to_thread(worker.join)
             """,
         ),
     )

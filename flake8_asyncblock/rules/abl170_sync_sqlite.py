@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import offload
+from flake8_asyncblock.calls import to_thread
 from flake8_asyncblock.rule import Invalid, Rule, Valid
 
 __all__ = ["SyncSqlite"]
@@ -21,7 +21,8 @@ class SyncSqlite(Rule):
     slug = "sync-sqlite"
     message = (
         "{call}() does database I/O on the event loop's thread; use aiosqlite "
-        "(await its connection and cursor methods) or await {offload}"
+        "(await its connection and cursor methods), or run the whole transaction in "
+        "a function passed to {to_thread}()"
     )
     summary = (
         "sqlite3.connect() and the execute/fetch/commit/rollback methods of the "
@@ -31,7 +32,10 @@ class SyncSqlite(Rule):
         "sqlite3 reads and writes the database file and waits for its locks on the "
         "calling thread; a slow disk or a writer holding the lock stalls every task."
     )
-    fix = "unsafe"
+    #: No automatic rewrite: sqlite3 objects refuse to be used from a thread other
+    #: than the one that created them (check_same_thread), so wrapping one call in
+    #: to_thread() would fail at run time.
+    fix = None
     constructors = {
         "sqlite3.connect": _CONNECTION,
         "sqlite3.Connection": _CONNECTION,
@@ -83,4 +87,4 @@ class SyncSqlite(Rule):
         if not self.scope.in_coroutine():
             return
         if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(node, call=name, offload=offload(self.names.async_library(), node))
+            self.report(node, call=name, to_thread=to_thread(self.names.async_library()))

@@ -83,11 +83,14 @@ class SyncPostgres(Rule):
             """,
             errors=["ABL171:4:12", "ABL171:6:9", "ABL171:7:16"],
             fixed="""
-            import asyncpg
+            import asyncio
+            import psycopg2
 
             async def names(dsn):
-                conn = await asyncpg.connect(dsn)
-                return await conn.fetch("select name from users")
+                conn = await asyncio.to_thread(psycopg2.connect, dsn)
+                with conn.cursor() as cur:
+                    await asyncio.to_thread(cur.execute, "select name from users")
+                    return await asyncio.to_thread(cur.fetchall)
             """,
         ),
     )

@@ -82,13 +82,14 @@ class SyncMysql(Rule):
             """,
             errors=["ABL172:4:12", "ABL172:6:5", "ABL172:7:12"],
             fixed="""
-            import aiomysql
+            import asyncio
+            import pymysql as mysql
 
             async def titles(host):
-                conn = await aiomysql.connect(host=host, db="shop")
-                async with conn.cursor() as cur:
-                    await cur.execute("select title from books")
-                    return await cur.fetchall()
+                conn = await asyncio.to_thread(mysql.connect, host=host, database="shop")
+                cur = conn.cursor()
+                await asyncio.to_thread(cur.execute, "select title from books")
+                return await asyncio.to_thread(cur.fetchall)
             """,
         ),
     )

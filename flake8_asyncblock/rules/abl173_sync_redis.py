@@ -89,12 +89,13 @@ class SyncRedis(Rule):
             """,
             errors=["ABL173:6:12"],
             fixed="""
-            import redis.asyncio
+            import asyncio
+            import redis
 
-            cache = redis.asyncio.from_url("redis://localhost")
+            cache = redis.from_url("redis://localhost")
 
             async def visits(page):
-                return await cache.incr(f"visits:{page}")
+                return await asyncio.to_thread(cache.incr, f"visits:{page}")
             """,
         ),
     )

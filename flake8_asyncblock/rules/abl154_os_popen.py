@@ -1,0 +1,76 @@
+"""ABL154 os-popen: os.popen() inside a coroutine."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["OsPopen"]
+
+_SHELL = {
+    "asyncio": "asyncio.create_subprocess_shell(cmd, stdout=asyncio.subprocess.PIPE)",
+    "trio": "trio.run_process(cmd, shell=True, capture_stdout=True)",
+    "anyio": "anyio.run_process(cmd)",
+}
+
+
+class OsPopen(Rule):
+    """Flag os.popen(), whose pipe is read on the loop's thread."""
+
+    code = "ABL154"
+    slug = "os-popen"
+    message = (
+        "{call}() runs a shell command whose output is then read on the event loop's "
+        "thread; use await {shell} and read its output with await"
+    )
+    summary = "os.popen() called directly inside an async def."
+    why = (
+        "os.popen() returns a pipe; reading it or closing it waits for the command's "
+        "output and exit on the loop's thread. Moving only the os.popen() call to a "
+        "thread would not help, so no automatic rewrite is offered."
+    )
+
+    valid = (
+        Valid("""
+            import asyncio
+            import os
+
+            async def disk_usage(path):
+                proc = await asyncio.create_subprocess_shell(
+                    f"du -s {path}", stdout=asyncio.subprocess.PIPE
+                )
+                out, _ = await proc.communicate()
+                return out.decode()
+
+            def disk_usage_sync(path):
+                return os.popen(f"du -s {path}").read()
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            from os import popen
+
+            async def disk_usage(path):
+                return popen(f"du -s {path}").read()
+            """,
+            errors=["ABL154:4:12"],
+            fixed="""
+            import asyncio
+
+            async def disk_usage(path):
+                proc = await asyncio.create_subprocess_shell(
+                    f"du -s {path}", stdout=asyncio.subprocess.PIPE
+                )
+                out, _ = await proc.communicate()
+                return out.decode()
+            """,
+        ),
+    )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        if self.names.call_name(node) == "os.popen":
+            self.report(node, call="os.popen", shell=_SHELL[self.names.async_library()])
