@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-__all__ = ["argument", "is_constant", "offload", "run_process", "to_thread"]
+__all__ = ["argument", "is_constant", "offload", "receivers", "run_process", "to_thread"]
 
 _TO_THREAD = {
     "asyncio": "asyncio.to_thread",
@@ -55,3 +55,20 @@ def offload(library: str, call: ast.Call) -> str:
     """Spell `call` run in a worker thread: "asyncio.to_thread(q.get)", "...(f, ...)"."""
     extra = ", ..." if call.args or call.keywords else ""
     return f"{to_thread(library)}({ast.unparse(call.func)}{extra})"
+
+
+def receivers(function: ast.AST, method: str) -> set[str]:
+    """Return the source of each `x` on which `function` calls `x.method()` without arguments.
+
+    Rules use it to spare a wait the code has polled for: after
+    `while not fut.done(): await ...`, `fut.result()` returns at once.
+    """
+    return {
+        ast.unparse(node.func.value)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == method
+        and not node.args
+        and not node.keywords
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import argument, is_constant, offload
+from flake8_asyncblock.calls import argument, is_constant, offload, receivers
 from flake8_asyncblock.rule import Invalid, Rule, Valid
 
 __all__ = ["ThreadJoin"]
@@ -72,11 +72,21 @@ class ThreadJoin(Rule):
         ),
     )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._polled: dict[ast.AST, set[str]] = {}
+
     def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
+        coroutine = self.scope.coroutine()
+        if coroutine is None:
             return
         name = self.names.resolve_call(node, self.blocking_calls)
         if name is None or is_constant(argument(node, 0, "timeout"), 0, 0.0):
+            return
+        # `while worker.is_alive(): await ...` has waited already; join() is instant.
+        if coroutine not in self._polled:
+            self._polled[coroutine] = receivers(coroutine, "is_alive")
+        if ast.unparse(node.func.value) in self._polled[coroutine]:  # type: ignore[attr-defined]
             return
         self.report(
             node,

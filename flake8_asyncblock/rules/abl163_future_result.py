@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import argument, is_constant
+from flake8_asyncblock.calls import argument, is_constant, receivers
 from flake8_asyncblock.rule import Invalid, Rule, Valid
 
 __all__ = ["FutureResult"]
@@ -108,12 +108,5 @@ class FutureResult(Rule):
         coroutine = self.scope.coroutine()
         assert coroutine is not None
         if coroutine not in self._polled:
-            self._polled[coroutine] = {
-                ast.unparse(sub.func.value)
-                for sub in ast.walk(coroutine)
-                if isinstance(sub, ast.Call)
-                and isinstance(sub.func, ast.Attribute)
-                and sub.func.attr == "done"
-                and not sub.args
-            }
+            self._polled[coroutine] = receivers(coroutine, "done")
         return self._polled[coroutine]
