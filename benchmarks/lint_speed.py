@@ -1,0 +1,341 @@
+"""Linter speed benchmark: flake8 + ABL against bare flake8, flake8-async and ruff.
+
+Run `python benchmarks/lint_speed.py`, or with `--limit 300 --runs 2` for a quick look.
+benchmarks/README.md describes the corpus, the environments and the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+import venv
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["main"]
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CACHE = HERE / ".cache"
+ENVS = HERE / ".work" / "lint-envs"  # other benchmarks keep their own folders in .work
+SNAPSHOT = HERE / ".work" / "lint-src"  # the project as committed, see install_project()
+
+CORPUS = "homeassistant==2024.3.3"
+WHEEL = "homeassistant-2024.3.3-py3-none-any.whl"
+WHEEL_SHA256 = "6e1ec2c07441d63fdcfb8acd2c4bbb6f68bc97330855784d3623d10c38fe3577"
+# The development environment's flake8 in every flake8 row, so the rows differ only by plugin.
+FLAKE8 = "flake8==7.5.0"
+ENV_REQUIREMENTS = {
+    "baseline": [FLAKE8],
+    "ours": [FLAKE8],  # plus the project itself
+    "flake8-async": [FLAKE8, "flake8-async==26.8.1"],
+    "ruff": ["ruff==0.17.5"],
+}
+FINDING = re.compile(r"^(?:\./)?(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+)\b")
+WORKTREE = "WORKTREE"
+SEED = 2024
+BASELINE, OURS = "flake8 (baseline)", "flake8 + ABL"
+TARGETS = (  # (label, numerator row, denominator row, bound, True if the ratio must stay <= bound)
+    ("flake8+ABL <= 1.25x bare flake8", OURS, BASELINE, 1.25, True),
+    ("flake8+ABL >= 10x faster than flake8-async", "flake8 + flake8-async", OURS, 10.0, False),
+    ("asyncblock check >= 5x faster than bare flake8", BASELINE, "asyncblock check", 5.0, False),
+)
+
+
+class BenchError(Exception):
+    """A setup step failed; the message says which and why."""
+
+
+@dataclass
+class Tool:
+    """One row of the table: a command, its timings and what it reported."""
+
+    name: str
+    argv: list[str]
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (wall, cpu) seconds
+    findings: list[re.Match[str]] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def crashed(self) -> bool:
+        """Tell whether any run of the tool failed."""
+        return self.note.startswith("CRASHED")
+
+    def median(self, column: int) -> float | None:
+        """Return the median wall (0) or CPU (1) seconds of a tool that never crashed."""
+        if self.crashed or not self.samples:
+            return None
+        return statistics.median(sample[column] for sample in self.samples)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add = parser.add_argument
+    add("--runs", type=int, default=5, help="timed runs per tool, median reported (5)")
+    add("--jobs", type=int, help="flake8 -j for all flake8 rows (default: flake8's own)")
+    add("--limit", type=int, help="lint only the first N files in sorted path order")
+    add("--sample", type=int, metavar="K", help="print K random ABL findings with source")
+    add("--ref", default="HEAD", help=f"project commit to measure, or {WORKTREE} (HEAD)")
+    add("--fresh", action="store_true", help="rebuild the tool environments")
+    add("--max-tool-seconds", type=int, default=600,
+        help="a tool whose first run takes longer is not rerun; that run is its sample (600)")
+    args = parser.parse_args(argv)
+    for name in ("runs", "jobs", "limit", "sample", "max_tool_seconds"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def run_checked(argv: list[str], what: str) -> bytes:
+    """Run a setup command and return its output; failure is a BenchError with the last lines."""
+    try:
+        proc = subprocess.run(argv, capture_output=True)
+    except OSError as exc:
+        raise BenchError(f"{what}: cannot run {argv[0]}: {exc}") from None
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr).decode(errors="replace").strip().splitlines()[-15:]
+        raise BenchError(f"{what} failed (exit {proc.returncode}):\n" + "\n".join(tail))
+    return proc.stdout
+
+
+def pip(env: Path, *args: str, what: str) -> None:
+    """Run pip of one of our environments, quietly."""
+    python = str(env / "bin" / "python")
+    run_checked([python, "-m", "pip", *args, "--quiet", "--disable-pip-version-check"], what)
+
+
+def ensure_env(name: str, fresh: bool) -> Path:
+    """Create the environment of one tool, or reuse it; `.ready` marks a finished install."""
+    env = ENVS / name
+    if fresh or not (env / ".ready").exists():
+        shutil.rmtree(env, ignore_errors=True)
+        print(f"creating environment {name} ...", flush=True)
+        venv.create(env, with_pip=True)
+        pip(env, "install", *ENV_REQUIREMENTS[name], what=f"installing {name}")
+        (env / ".ready").write_text("")
+    return env
+
+
+def install_project(env: Path, ref: str) -> str:
+    """Install the project as committed at `ref` into `ours`, unless that commit is there.
+
+    A `git archive` export keeps others' uncommitted edits in the work tree out of the figures.
+    """
+    source, label = REPO, WORKTREE
+    if ref != WORKTREE:
+        git = ["git", "-C", str(REPO)]
+        commit = run_checked([*git, "rev-parse", "--verify", f"{ref}^{{commit}}"], f"--ref {ref}")
+        label = commit.decode().strip()
+        marker = env / ".project-commit"
+        if marker.exists() and marker.read_text() == label:
+            return label
+        shutil.rmtree(SNAPSHOT, ignore_errors=True)
+        source = SNAPSHOT / label[:12]
+        # Our own commit, so trusted; the "data" filter is missing from older patch releases.
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        with tarfile.open(fileobj=io.BytesIO(run_checked([*git, "archive", label], "git"))) as tar:
+            tar.extractall(source, **safe)  # type: ignore[arg-type]
+    print(f"installing pytest-loopguard at {label[:12]} ...", flush=True)
+    # pip always rebuilds and reinstalls a requirement given as a directory.
+    pip(env, "install", str(source), FLAKE8, what="installing the project")
+    (env / ".project-commit").write_text(label)
+    return label
+
+
+def fetch_corpus(env: Path) -> Path:
+    """Download the pinned Home Assistant wheel and extract its .py files, each only once."""
+    root = CACHE / WHEEL.removesuffix("-py3-none-any.whl")
+    if (root / ".complete").exists():
+        return root
+    wheel = CACHE / WHEEL
+    if not wheel.exists():
+        print(f"downloading {CORPUS} ...", flush=True)
+        pip(env, "download", "--no-deps", "--only-binary=:all:", "--ignore-requires-python",
+            "-d", str(CACHE), CORPUS, what=f"downloading {CORPUS}")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if digest != WHEEL_SHA256:
+        raise BenchError(f"{wheel} has sha256 {digest}, not {WHEEL_SHA256}; delete it, retry")
+    shutil.rmtree(root, ignore_errors=True)
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.namelist():
+            if member.startswith("homeassistant/") and member.endswith(".py"):
+                archive.extract(member, root)
+    (root / ".complete").write_text("")
+    return root
+
+
+def build_tools(envs: dict[str, Path], jobs: int | None) -> list[Tool]:
+    """Make one row per tool; `asyncblock check` only if it exists and answers --help.
+
+    Each tool ignores configuration files, as flake8's --isolated does: an empty
+    `[tool.asyncblock]` table keeps the project's own pyproject.toml from applying.
+    """
+    jobs_arg = [f"-j{jobs}"] if jobs else []
+
+    def flake8(env: str, select: str) -> list[str]:
+        return [str(envs[env] / "bin" / "flake8"), "--isolated", *jobs_arg, "--select", select]
+
+    ruff = [str(envs["ruff"] / "bin" / "ruff"), "check", "--isolated", "--no-cache"]
+    asyncblock = envs["ours"] / "bin" / "asyncblock"
+    (isolated := ENVS / "asyncblock-isolated.toml").write_text("[tool.asyncblock]\n")
+    tools = [
+        Tool(BASELINE, flake8("baseline", "ABL")),  # same command line as ours, no ABL plugin
+        Tool(OURS, flake8("ours", "ABL")),
+        Tool("flake8 + flake8-async", flake8("flake8-async", "ASYNC")),
+        Tool("ruff ASYNC", [*ruff, "--select", "ASYNC", "--output-format", "concise"]),
+        Tool("asyncblock check", [str(asyncblock), "check", "--select", "ABL", "--no-gitignore",
+                                  "--config", str(isolated), *jobs_arg]),
+    ]
+    works = asyncblock.exists() and subprocess.run(
+        [str(asyncblock), "check", "--help"], capture_output=True).returncode == 0
+    if not works:
+        tools[-1].note = "skipped: the project has no working `asyncblock check` yet"
+    return tools
+
+
+def run_once(tool: Tool, files: list[str], root: Path) -> tuple[tuple[float, float], str]:
+    """Time one run in wall and CPU seconds; a bad exit or a traceback marks a crash.
+
+    CPU time is the sum over the tool and its worker processes. Unlike wall time it hardly
+    moves when other work shares the machine's cores.
+    """
+    cpu_before = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(tool.argv + files, cwd=root, capture_output=True, text=True)
+    except OSError as exc:
+        tool.note = f"CRASHED: {exc}"
+        return (0.0, 0.0), ""
+    wall = time.perf_counter() - start
+    cpu = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]) - cpu_before
+    # All of them exit 1 when they find something, but flake8 also exits 1 after a plugin error.
+    err = proc.stderr
+    if proc.returncode not in (0, 1) or "Traceback (most recent" in err or "critical error" in err:
+        last = (err.strip().splitlines() or ["no error output"])[-1]
+        tool.note = f"CRASHED (exit {proc.returncode}): {last}"
+    return (wall, cpu), proc.stdout
+
+
+def measure(tools: list[Tool], files: list[str], root: Path, runs: int, cap: int) -> None:
+    """Run each tool once for its findings, untimed, then `runs` interleaved timed rounds.
+
+    Interleaving spreads a shared machine's load over all rows alike. A tool slower than `cap`
+    seconds keeps its first run as its one sample: more runs of many minutes each would not
+    move a ratio of that size.
+    """
+    repeat = []
+    for tool in (t for t in tools if not t.note):
+        print(f"first run: {tool.name} ...", flush=True)
+        sample, out = run_once(tool, files, root)
+        tool.findings = [m for m in map(FINDING.match, out.splitlines()) if m]
+        if tool.crashed:
+            continue
+        if sample[0] > cap:
+            tool.samples.append(sample)
+        else:
+            repeat.append(tool)
+    for round_number in range(1, runs + 1):
+        print(f"timed round {round_number}/{runs} ...", flush=True)
+        for tool in (t for t in repeat if not t.crashed):
+            tool.samples.append(run_once(tool, files, root)[0])
+
+
+def print_report(tools: list[Tool]) -> None:
+    """Print median, spread, ratio to bare flake8 and findings of each row, then the targets.
+
+    A missed target is a measurement, so it does not fail the run.
+    """
+    medians = {tool.name: (tool.median(0), tool.median(1)) for tool in tools}
+    base_wall, base_cpu = medians[BASELINE]
+    print(f"\n{'tool':<22}{'wall s':>8}{'min..max':>15}{'x base':>7}{'cpu s':>9}{'x base':>7}"
+          f"{'runs':>5}{'findings':>9}")
+    for tool in tools:
+        wall, cpu = medians[tool.name]
+        if wall is None or cpu is None:
+            print(f"{tool.name:<22}  {tool.note}")
+            continue
+        walls = [sample[0] for sample in tool.samples]
+        spread = f"{min(walls):.2f}..{max(walls):.2f}"
+        wall_x = f"{wall / base_wall:.2f}" if base_wall else "-"
+        cpu_x = f"{cpu / base_cpu:.2f}" if base_cpu else "-"
+        print(f"{tool.name:<22}{wall:>8.2f}{spread:>15}{wall_x:>7}{cpu:>9.2f}{cpu_x:>7}"
+              f"{len(walls):>5}{len(tool.findings):>9}")
+    for tool in (t for t in tools if t.findings):
+        codes = Counter(match["code"] for match in tool.findings)
+        print(f"  {tool.name}: " + ", ".join(f"{c} {n}" for c, n in sorted(codes.items())))
+    print()
+    for label, top, bottom, bound, at_most in TARGETS:
+        verdicts = []
+        for column, measure_name in enumerate(("wall", "cpu")):
+            num, den = medians[top][column], medians[bottom][column]
+            if num is None or not den:
+                verdicts.append(f"{measure_name} n/a")
+                continue
+            ok = num / den <= bound if at_most else num / den >= bound
+            verdicts.append(f"{measure_name} {'PASS' if ok else 'MISS'} {num / den:.2f}x")
+        print(f"{label:<48} " + ", ".join(verdicts))
+
+
+def print_sample(tool: Tool, root: Path, count: int) -> None:
+    """Print a reproducible random sample of findings with their source line, for review."""
+    if not tool.findings:
+        print(f"\nno findings of {tool.name} to sample")
+        return
+    picked = random.Random(SEED).sample(tool.findings, min(count, len(tool.findings)))
+    print(f"\n{len(picked)} random findings of {tool.name} (seed {SEED}):")
+    for match in sorted(picked, key=lambda m: (m["path"], int(m["line"]))):
+        lines = (root / match["path"]).read_text(encoding="utf-8", errors="replace").splitlines()
+        number = int(match["line"])
+        print(f"{match.string}\n    | {lines[number - 1].strip() if number <= len(lines) else '?'}")
+
+
+def print_versions(envs: dict[str, Path], project: str) -> None:
+    """Print each tool's version as the tool itself reports it."""
+    print("\nversions:")
+    for name, env in envs.items():
+        command = "ruff" if name == "ruff" else "flake8"
+        proc = subprocess.run([str(env / "bin" / command), "--version"],
+                              capture_output=True, text=True)
+        text = " ".join(proc.stdout.split()) if proc.returncode == 0 else "fails to start: " + (
+            proc.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"  {name:<13} {'' if text.startswith(command) else command + ' '}{text}")
+    print(f"  {'project':<13} pytest-loopguard at {project}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Set up, measure and report; exit 1 if a tool crashed, 2 if the setup failed."""
+    args = parse_args(argv)
+    try:
+        envs = {name: ensure_env(name, args.fresh) for name in ENV_REQUIREMENTS}
+        project = install_project(envs["ours"], args.ref)
+        root = fetch_corpus(envs["baseline"])
+    except BenchError as exc:
+        print(f"lint_speed: {exc}", file=sys.stderr)
+        return 2
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py"))[: args.limit]
+    coroutines = sum(b"async def" in (root / f).read_bytes() for f in files)
+    print(f"corpus: {CORPUS}, {len(files)} files, {coroutines} with coroutines; runs: {args.runs}")
+    tools = build_tools(envs, args.jobs)
+    measure(tools, files, root, args.runs, args.max_tool_seconds)
+    print_versions(envs, project)
+    print_report(tools)
+    if args.sample:
+        print_sample(tools[1], root, args.sample)
+    return 1 if any(t.crashed for t in tools) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
