@@ -12,6 +12,7 @@ __all__ = ["GLOBAL", "NONLOCAL", "OPAQUE", "Binding", "collect_bindings"]
 #: ("value", expr)            assigned from `expr`, judged when looked up;
 #: ("ann", expr)              parameter annotated with `expr` (outer scope);
 #: ("with", expr)             bound by `with expr as name`;
+#: ("def", node)              bound by a `def`, `async def` or `class` statement;
 #: ("local", None)            anything else: a value we know nothing about.
 Binding = tuple[str, object]
 OPAQUE: Binding = ("local", None)
@@ -97,7 +98,7 @@ def _statement_bindings(node: ast.AST) -> Iterator[tuple[str, Binding]]:
             elif item.optional_vars is not None:
                 yield from _targets(item.optional_vars, None)
     elif isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
-        yield node.name, OPAQUE
+        yield node.name, ("def", node)
     elif isinstance(node, (ast.Global, ast.Nonlocal)):
         mark = GLOBAL if isinstance(node, ast.Global) else NONLOCAL
         for name in node.names:
