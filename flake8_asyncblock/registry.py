@@ -15,6 +15,9 @@ from flake8_asyncblock.rules.abl123_directory_scan import DirectoryScan
 from flake8_asyncblock.rules.abl124_file_metadata_call import FileMetadataCall
 from flake8_asyncblock.rules.abl130_coroutine_in_executor import CoroutineInExecutor
 from flake8_asyncblock.rules.abl131_coroutine_lambda_in_executor import CoroutineLambdaInExecutor
+from flake8_asyncblock.rules.abl140_spin_loop import SpinLoop
+from flake8_asyncblock.rules.abl141_while_without_await import WhileWithoutAwait
+from flake8_asyncblock.rules.abl142_large_range_without_await import LargeRangeWithoutAwait
 from flake8_asyncblock.rules.abl900_user_blocking_call import UserBlockingCall
 
 __all__ = ["RULES", "by_code"]
@@ -34,6 +37,9 @@ RULES: tuple[type[Rule], ...] = (
     FileMetadataCall,
     CoroutineInExecutor,
     CoroutineLambdaInExecutor,
+    SpinLoop,
+    WhileWithoutAwait,
+    LargeRangeWithoutAwait,
     UserBlockingCall,
 )
 

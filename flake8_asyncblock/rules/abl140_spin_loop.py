@@ -1,0 +1,171 @@
+"""ABL140 spin-loop: a while loop in a coroutine that never awaits and cannot end itself."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+from flake8_asyncblock.rule import Invalid, Rule, Valid
+
+__all__ = ["LoopBody", "SpinLoop", "offload", "scan_loop", "spin_kind"]
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_SUSPEND = (ast.Await, ast.AsyncFor, ast.AsyncWith, ast.Yield, ast.YieldFrom)
+_LOOPS = (ast.For, ast.While, ast.AsyncFor)
+_OFFLOAD = {
+    "asyncio": "a process pool (await loop.run_in_executor(ProcessPoolExecutor(), fn))",
+    "anyio": "a worker process (await anyio.to_process.run_sync(fn))",
+    "trio": "a worker process",
+}
+
+
+@dataclass(frozen=True)
+class LoopBody:
+    """What a loop's own code (not nested functions) can do on each pass."""
+
+    suspends: bool  # await, async for/with, yield: other tasks get to run
+    exits: bool  # break (of this loop), return or raise
+    inert: bool  # only pass, continue, `...` or constants: a spin-wait
+
+
+def scan_loop(loop: ast.While | ast.For) -> LoopBody:
+    """Scan the test (for `while`) and body of `loop`, skipping nested scopes."""
+    suspends = exits = False
+    todo: list[tuple[ast.AST, bool]] = [(node, False) for node in loop.body]
+    if isinstance(loop, ast.While):
+        todo.append((loop.test, False))
+    while todo:
+        node, nested = todo.pop()
+        if isinstance(node, _SCOPES):
+            continue
+        if isinstance(node, _SUSPEND) or (isinstance(node, ast.comprehension) and node.is_async):
+            suspends = True
+        elif isinstance(node, (ast.Return, ast.Raise)) or (isinstance(node, ast.Break) and not nested):
+            exits = True
+        if isinstance(node, _LOOPS):
+            # A break in a nested loop's body ends that loop; one in its else ends ours.
+            heads = (getattr(node, name, None) for name in ("target", "iter", "test"))
+            todo.extend((child, True) for child in (*heads, *node.body) if child is not None)
+            todo.extend((child, nested) for child in node.orelse)
+            continue
+        todo.extend((child, nested) for child in ast.iter_child_nodes(node))
+    inert = all(
+        isinstance(stmt, (ast.Pass, ast.Continue))
+        or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+        for stmt in loop.body
+    )
+    return LoopBody(suspends, exits, inert)
+
+
+def offload(library: str) -> str:
+    """Return where to move CPU-bound work, for the async library the module uses."""
+    return _OFFLOAD[library]
+
+
+def _always_true(test: ast.expr) -> bool:
+    return isinstance(test, ast.Constant) and bool(test.value)
+
+
+class SpinLoop(Rule):
+    """Flag while loops that hold the event loop with no way out."""
+
+    code = "ABL140"
+    slug = "spin-loop"
+    message = (
+        "{kind} never awaits, so nothing that could end it gets to run: it blocks "
+        "the event loop for good; await inside it (an Event, a queue or {async_sleep}())"
+    )
+    summary = (
+        "a while loop in an async def with no await whose condition nothing can change: "
+        "`while True` without break/return/raise, or a body that only passes."
+    )
+    why = (
+        "Other tasks only run when the coroutine awaits. A loop that never awaits and "
+        "polls a flag, or has no exit at all, keeps the loop's thread forever: the task "
+        "that would set the flag never runs."
+    )
+    valid = (
+        Valid("""
+            import asyncio
+
+            async def wait_ready(state):
+                while not state.ready:
+                    await asyncio.sleep(0.1)
+
+            async def drain(queue):
+                try:
+                    while True:
+                        queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    pass
+
+            async def first_line(lines):
+                while True:
+                    line = lines.pop()
+                    if line:
+                        return line
+        """),
+    )
+    invalid = (
+        Invalid(
+            """
+            async def wait_ready(state):
+                while not state.ready:
+                    pass
+
+            async def serve(conn):
+                while True:
+                    conn.handle_one()
+            """,
+            errors=["ABL140:2:5", "ABL140:6:5"],
+            fixed="""
+            async def wait_ready(state):
+                await state.ready_event.wait()
+
+            async def serve(conn):
+                while True:
+                    await conn.handle_one()
+            """,
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tries: list[tuple[ast.AST, ast.AST | None]] = []
+
+    def visit_Try(self, node: ast.AST) -> None:
+        self._tries.append((node, self.scope.function()))
+
+    def leave_Try(self, node: ast.AST) -> None:
+        self._tries.pop()
+
+    visit_TryStar = visit_Try
+    leave_TryStar = leave_Try
+
+    def visit_While(self, node: ast.While) -> None:
+        if not self.scope.in_coroutine():
+            return
+        kind = spin_kind(node, scan_loop(node), self._guarded(node))
+        if kind:
+            self.report(node, kind=kind, async_sleep=self.names.async_sleep())
+
+    def _guarded(self, node: ast.While) -> bool:
+        """Tell whether an enclosing try of this function catches what ends `node`."""
+        function = self.scope.function()
+        return any(
+            owner is function and getattr(block, "handlers", None)
+            and block.body[0].lineno <= node.lineno <= block.body[-1].end_lineno  # type: ignore
+            for block, owner in self._tries
+        )
+
+
+def spin_kind(node: ast.While, body: LoopBody, guarded: bool) -> str | None:
+    """Return how ABL140 describes `node` ("spin-wait loop"...), or None if it is not one."""
+    if body.suspends or body.exits:
+        return None
+    if body.inert:
+        return "spin-wait loop"
+    if _always_true(node.test) and not guarded:
+        return "while True loop"
+    return None
