@@ -11,6 +11,7 @@ Plain Python, no pytest. Interface (the plugin relies on exactly this)::
     detector.start()                  # install the probes, start the watchdog; idempotent
     detector.threshold_seconds = 0.5  # takes effect at once, also for a stretch under way
     stalls = detector.drain()         # Stalls recorded since the last drain; thread-safe
+    detector.starved                  # stretches dismissed as CPU starvation (see below)
     detector.stop()                   # remove every patch, join the watchdog; idempotent
     with StallDetector(0.1) as detector: ...
 
@@ -23,14 +24,27 @@ threshold is a stall, recorded when it ends (on the loop's thread) or when the
 loop stops (`ended_with_loop=True`).
 
 Why a watchdog thread. A blocked loop cannot report what blocks it, so one
-daemon thread (`loopguard-watchdog`) wakes every min(threshold/4, 10 ms)
-while any loop runs (it sleeps when none does), and for each loop busy for
-more than half the threshold samples that thread's stack with `frames()`.
-The samples name the line blocking *now*; the most sampled one becomes
-`Stall.blocking_frame`. A C call that holds the GIL for
-the whole stall leaves no sample; then `Stall.running` names the task or
-callback instead. An idle or healthy loop costs the watchdog nothing but its
-wake-ups.
+daemon thread (`loopguard-watchdog`) samples the stack of every loop busy for
+more than half the threshold, every min(threshold/4, 10 ms) for as long as the
+stretch lasts. The samples name the line blocking *now*; the most sampled one
+becomes `Stall.blocking_frame`. Otherwise the watchdog sleeps until the
+earliest moment a stretch under way could need a sample, and never longer
+than half the threshold (a loop may start meanwhile; it tells nobody). The
+loop threads never wake it and take no lock on the hot path, so a healthy loop
+costs it about two wake-ups per threshold and no GIL hand-over of its own.
+
+Starvation. A C call that holds the GIL for the whole stall leaves no sample;
+then `Stall.running` names the task or callback instead. A process the
+operating system did not schedule (an overloaded CI machine) leaves no sample
+either, and its loop looks just as busy. The two differ in the CPU time of the
+loop thread: the watchdog notes it at each wake-up (reading the thread's CPU
+clock, `cputime`) unless that thread is already in a long stretch, and when a
+stall without a sample ends, the loop thread reads its clock again. If it used
+less than half the threshold of CPU since the note, it was not running: the
+stretch is not recorded, only counted in `starved`. A GIL-holding call that
+sleeps instead of computing is dismissed the same way; that is rare, and
+documented as a limit. Stalls with samples (time.sleep and blocking I/O release
+the GIL, so they are always sampled) are recorded whatever the CPU time.
 
 Only one detector should be started at a time; a second one started inside
 the first (pytest's in-process pytester runs) works, but the first's wrappers
@@ -47,17 +61,20 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.frames import capture_stack, default_is_user_frame
 from pytest_loopguard.probes import make_probes
 from pytest_loopguard.probes.state import LoopState
 from pytest_loopguard.stall import Stall
 
-__all__ = ["SAMPLE_AFTER_FRACTION", "WATCHDOG_NAME", "StallDetector"]
+__all__ = ["MIN_CPU_FRACTION", "SAMPLE_AFTER_FRACTION", "WATCHDOG_NAME", "StallDetector"]
 
 WATCHDOG_NAME = "loopguard-watchdog"
 # A loop busy for this fraction of the threshold gets its stack sampled.
 SAMPLE_AFTER_FRACTION = 0.5
-MAX_WAKE_INTERVAL_SECONDS = 0.010
+# A stall without a sample counts only if its thread used this much of the threshold in CPU.
+MIN_CPU_FRACTION = 0.5
+MAX_SAMPLE_INTERVAL_SECONDS = 0.010
 MIN_WAKE_INTERVAL_SECONDS = 0.001
 
 
@@ -72,6 +89,7 @@ class StallDetector:
         is_user_frame: Callable[[str], bool] | None = None,
         *,
         watchdog: bool = True,
+        cpu_clock: ThreadCpuClock | None = None,
     ) -> None:
         """Prepare a detector; `watchdog=False` leaves sampling to explicit `sample()` calls."""
         self._threshold_seconds = _checked_threshold(threshold_seconds)
@@ -79,15 +97,18 @@ class StallDetector:
         self._frames = frames
         self._is_user_frame = is_user_frame or default_is_user_frame
         self._use_watchdog = watchdog
-        self._lock = threading.Lock()
+        self._cpu_clock = cpu_clock or ThreadCpuClock()
+        self._lock = threading.Lock()  # stalls, samples and errors; never on the hot path
         self._stalls: list[Stall] = []
-        self._active: tuple[LoopState, ...] = ()
+        # Running loops -> how to unhook each. Plain dict operations, atomic under the GIL.
         self._closers: dict[LoopState, Callable[[], None]] = {}
+        # Loop thread id -> (CPU clock handle, CPU seconds when the watchdog last looked).
+        self._cpu_marks: dict[int, tuple[object, float]] = {}
         self._errors: list[BaseException] = []
+        self.starved = 0
         self._started = False
         self._probes = make_probes(self)
-        self._wake = threading.Event()  # set by stop()
-        self._loops_running = threading.Event()  # set while any probed loop runs
+        self._wake = threading.Event()  # set by stop() and by a threshold change
         self._thread: threading.Thread | None = None
 
     @property
@@ -98,6 +119,11 @@ class StallDetector:
     @threshold_seconds.setter
     def threshold_seconds(self, value: float) -> None:
         self._threshold_seconds = _checked_threshold(value)
+        self._wake.set()  # the watchdog may be sleeping for half the old threshold
+
+    @property
+    def _active(self) -> tuple[LoopState, ...]:
+        return tuple(self._closers)
 
     def start(self) -> None:
         """Install the probes and start the watchdog thread; a second call does nothing."""
@@ -113,9 +139,6 @@ class StallDetector:
             raise
         if self._use_watchdog:
             self._wake.clear()
-            self._loops_running.clear()
-            if self._active:
-                self._loops_running.set()
             self._thread = threading.Thread(target=self._watch, name=WATCHDOG_NAME, daemon=True)
             self._thread.start()
 
@@ -127,7 +150,6 @@ class StallDetector:
             self._started = False
             closers = list(self._closers.values())
         self._wake.set()
-        self._loops_running.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self._thread = None
@@ -138,34 +160,38 @@ class StallDetector:
 
     def drain(self) -> list[Stall]:
         """Return the stalls recorded since the last drain and forget them."""
+        if not self._stalls:
+            return []
         with self._lock:
             stalls, self._stalls = self._stalls, []
         return stalls
 
-    def sample(self) -> None:
-        """Sample the stack of every loop that has been busy for long; the watchdog's job."""
-        active = self._active
-        if not active:
-            return
+    def sample(self) -> float:
+        """Look at every running loop once, the watchdog's job; return when to look next.
+
+        Samples the stack of each loop busy for more than half the threshold
+        and notes the CPU time of every other loop thread.
+        """
         now = self._clock()
-        limit = self._threshold_seconds * SAMPLE_AFTER_FRACTION
-        current: dict[int, Any] | None = None
-        for state in active:
+        threshold = self._threshold_seconds
+        limit = threshold * SAMPLE_AFTER_FRACTION
+        delay = limit
+        long_stretches: list[tuple[LoopState, int]] = []
+        for state in tuple(self._closers):
             since = state.busy_since
+            if since is None:
+                continue
             stretch = state.stretch
-            if since is None or now - since <= limit:
-                continue
-            if current is None:
-                current = self._frames()
-            frame = current.get(state.thread_id)
-            if frame is None:
-                continue
-            stack = capture_stack(frame, self._is_user_frame)
-            del frame
-            if stack:
-                with self._lock:
-                    if state.stretch == stretch:
-                        state.add_sample(stretch, stack)
+            busy = now - since
+            if busy > limit:
+                long_stretches.append((state, stretch))
+            elif limit - busy < delay:
+                delay = limit - busy
+        self._note_cpu({state.thread_id for state, _ in long_stretches})
+        if long_stretches:
+            self._sample_stacks(long_stretches)
+            delay = min(threshold / 4, MAX_SAMPLE_INTERVAL_SECONDS)
+        return max(delay, MIN_WAKE_INTERVAL_SECONDS)
 
     def __enter__(self) -> StallDetector:
         self.start()
@@ -180,38 +206,74 @@ class StallDetector:
         self.stop()
 
     def _watch(self) -> None:
-        # Parked while no loop runs: a test suite spends most of its time outside
-        # any loop, and each wake-up costs the loop threads a GIL hand-over. Only
-        # this thread clears the flag, so a loop run pays for setting it only when
-        # the watchdog had parked.
-        while self._loops_running.wait() and not self._wake.wait(self._wake_interval()):
-            if not self._active:
-                with self._lock:
-                    if not self._active and self._started:
-                        self._loops_running.clear()
-                continue
+        wake = self._wake
+        while self._started:
             try:
-                self.sample()
+                delay = self.sample()
             except Exception as exc:  # keep watching; a bad predicate must not end detection
                 self._internal_error(exc)
+                delay = MAX_SAMPLE_INTERVAL_SECONDS
+            wake.wait(delay)
+            wake.clear()
 
-    def _wake_interval(self) -> float:
-        interval = min(self._threshold_seconds / 4, MAX_WAKE_INTERVAL_SECONDS)
-        return max(interval, MIN_WAKE_INTERVAL_SECONDS)
+    def _sample_stacks(self, long_stretches: list[tuple[LoopState, int]]) -> None:
+        current = self._frames()
+        for state, stretch in long_stretches:
+            frame = current.get(state.thread_id)
+            if frame is None:
+                continue
+            stack = capture_stack(frame, self._is_user_frame)
+            del frame
+            if stack:
+                with self._lock:
+                    if state.stretch == stretch:
+                        state.add_sample(stretch, stack)
+
+    def _note_cpu(self, skip: set[int]) -> None:
+        """Note each loop thread's CPU time, except of those in a long stretch now."""
+        marks = self._cpu_marks
+        read = self._cpu_clock.read
+        for thread_id, (handle, _) in tuple(marks.items()):
+            if thread_id in skip:
+                continue
+            cpu = read(handle)
+            if cpu is None:  # the thread has ended
+                marks.pop(thread_id, None)
+            else:
+                marks[thread_id] = (handle, cpu)
 
     # The probes' side of the detector: called from loop threads.
 
     def _activate(self, state: LoopState, close: Callable[[], None]) -> None:
-        with self._lock:
-            self._closers[state] = close
-            self._active = tuple(self._closers)
-            if not self._loops_running.is_set():
-                self._loops_running.set()
+        self._closers[state] = close
+        if state.thread_id not in self._cpu_marks:
+            self._track_cpu(state.thread_id)
 
     def _deactivate(self, state: LoopState) -> None:
+        self._closers.pop(state, None)
+
+    def _track_cpu(self, thread_id: int) -> None:
+        """Start noting the CPU time of the calling loop thread; once per thread."""
+        handle = self._cpu_clock.handle()
+        cpu = None if handle is None else self._cpu_clock.read(handle)
+        if cpu is not None:
+            self._cpu_marks[thread_id] = (handle, cpu)
+
+    def _starved(self, thread_id: int) -> bool:
+        """Tell whether the calling loop thread barely ran since the watchdog last noted it.
+
+        Called on the loop thread when a stall without a sample ends; counts
+        the dismissed stretch.
+        """
+        mark = self._cpu_marks.get(thread_id)
+        if mark is None or thread_id != threading.get_ident():
+            return False
+        cpu = self._cpu_clock.read(mark[0])
+        if cpu is None or cpu - mark[1] >= self._threshold_seconds * MIN_CPU_FRACTION:
+            return False
         with self._lock:
-            if self._closers.pop(state, None) is not None:
-                self._active = tuple(self._closers)
+            self.starved += 1
+        return True
 
     def _record(self, stall: Stall) -> None:
         with self._lock:

@@ -11,6 +11,8 @@ stretch number (under the detector's lock). When the stretch ends on the loop
 thread and turns out longer than the threshold, `finish` collects the samples
 of that same stretch and records a Stall. Samples of any other stretch are
 ignored, so a sample taken just as a stretch ended never lands on the next one.
+A stall with no sample at all is first checked against the loop thread's CPU
+time (`StallDetector._starved`): one the thread barely ran for is not recorded.
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ class LoopState:
             self._counts = {}
             self._stacks = {}
         ranked = tuple(sorted(counts.items(), key=lambda item: -item[1]))
+        if not ranked and hub._starved(self.thread_id):
+            return  # the process was not scheduled: not a stall of this loop's code
         blocking = ranked[0][0] if ranked else None
         hub._record(
             Stall(

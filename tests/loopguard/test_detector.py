@@ -30,6 +30,26 @@ class FakeClock:
         self.now += seconds
 
 
+class FakeCpuClock:
+    """Each thread's CPU time follows the fake clock, except while `starve`d."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.lost = 0.0
+        self.available = True
+
+    def handle(self) -> object | None:
+        return threading.get_ident() if self.available else None
+
+    def read(self, handle: object) -> float | None:
+        return self.clock.now - self.lost
+
+    def starve(self, seconds: float) -> None:
+        """Let wall time pass during which the thread did not run."""
+        self.clock.advance(seconds)
+        self.lost += seconds
+
+
 class FakeFrames:
     """Stands in for sys._current_frames: the loop thread shows `self.frame`."""
 
@@ -59,8 +79,15 @@ def frames() -> FakeFrames:
 
 
 @pytest.fixture
-def detector(clock: FakeClock, frames: FakeFrames):
-    detector = StallDetector(THRESHOLD, clock=clock, frames=frames, watchdog=False)
+def cpu(clock: FakeClock) -> FakeCpuClock:
+    return FakeCpuClock(clock)
+
+
+@pytest.fixture
+def detector(clock: FakeClock, frames: FakeFrames, cpu: FakeCpuClock):
+    detector = StallDetector(
+        THRESHOLD, clock=clock, frames=frames, watchdog=False, cpu_clock=cpu
+    )
     detector.start()
     try:
         yield detector
@@ -355,3 +382,133 @@ def test_trio_stall_is_timed_between_io_waits_and_names_the_run(detector, clock)
     assert (stall.loop_kind, stall.duration_seconds) == ("trio", pytest.approx(0.3))
     assert stall.running.startswith("a task of the trio run of")
     assert "crunch" in stall.running
+
+
+def test_stall_without_a_sample_while_the_thread_did_not_run_is_not_counted(
+    detector, cpu
+):
+    async def main():
+        cpu.starve(0.3)  # the OS ran other processes; the watchdog could not sample
+        await asyncio.sleep(0)
+
+    run(main())
+    assert detector.drain() == []
+    assert detector.starved == 1
+
+
+def test_sampled_stall_counts_even_when_the_thread_used_no_cpu(
+    detector, clock, frames, cpu, tmp_path
+):
+    frames.show((write_app(tmp_path), 2, "work"))
+
+    async def main():
+        cpu.starve(0.06)  # waiting in a blocking call that released the GIL
+        detector.sample()
+        cpu.starve(0.2)
+        await asyncio.sleep(0)
+
+    run(main())
+    [stall] = detector.drain()
+    assert stall.blocking_frame.lineno == 2
+    assert detector.starved == 0
+
+
+@pytest.mark.parametrize("noted", [True, False])
+def test_starvation_is_judged_from_the_cpu_used_since_the_watchdog_last_looked(
+    detector, clock, cpu, noted
+):
+    async def main():
+        for _ in range(10):  # half a second of CPU work in short stretches
+            clock.advance(0.05)
+            await asyncio.sleep(0)
+        if noted:
+            detector.sample()  # a fresh stretch: the thread's CPU time is noted
+        cpu.starve(0.3)
+        await asyncio.sleep(0)
+
+    run(main())
+    # Without a fresh note the CPU used before the stall is counted in: the stall stays.
+    assert len(detector.drain()) == (0 if noted else 1)
+    assert detector.starved == (1 if noted else 0)
+
+
+def test_cpu_is_not_noted_for_a_thread_in_a_long_stretch(detector, clock, frames):
+    frames.show((base_events.__file__, 20, "_run_once"))  # only machinery: no sample
+
+    def gil_holding_call(done: asyncio.Future) -> None:
+        clock.advance(0.3)  # the thread computes; the watchdog waits for the GIL
+        detector.sample()  # ... and gets it just after the call returned
+        done.set_result(None)
+
+    async def main():
+        done = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(gil_holding_call, done)
+        await done
+
+    run(main())
+    [stall] = detector.drain()
+    assert stall.blocking_frame is None
+    assert "gil_holding_call" in stall.running
+    assert detector.starved == 0
+
+
+def test_without_a_thread_cpu_clock_every_stall_counts(clock, cpu):
+    cpu.available = False
+    detector = StallDetector(THRESHOLD, clock=clock, watchdog=False, cpu_clock=cpu)
+
+    async def main():
+        cpu.starve(0.3)
+        await asyncio.sleep(0)
+
+    with detector:
+        run(main())
+    assert len(detector.drain()) == 1
+    assert detector.starved == 0
+
+
+def test_watchdog_sleeps_until_a_stretch_could_need_a_sample(detector, clock):
+    assert detector.sample() == pytest.approx(THRESHOLD / 2)  # no loop: half the threshold
+    delays = []
+
+    async def main():
+        clock.advance(0.03)
+        delays.append(detector.sample())  # sampling is due in 0.02 s
+        clock.advance(0.03)
+        delays.append(detector.sample())  # a long stretch: sample every 10 ms
+        await asyncio.sleep(0)
+
+    run(main())
+    assert delays == [pytest.approx(0.02), pytest.approx(0.01)]
+    detector.drain()
+
+
+class CountingLock:
+    """A lock that counts how often it is taken."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.taken = 0
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        self.taken += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.lock.release()
+
+
+def test_healthy_loop_runs_take_no_lock(detector, clock):
+    detector._lock = counting = CountingLock()
+    loop = asyncio.new_event_loop()
+
+    async def step():
+        clock.advance(0.01)
+        await asyncio.sleep(0)
+
+    try:
+        for _ in range(3):  # like pytest-asyncio: fixture, test and teardown runs
+            loop.run_until_complete(step())
+    finally:
+        loop.close()
+    assert detector.drain() == []
+    assert counting.taken == 0

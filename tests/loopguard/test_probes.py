@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import threading
 import time
 
 import pytest
 
+from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.detector import StallDetector
+from pytest_loopguard.report import NO_SAMPLE, format_stall
 
 THRESHOLD = 0.05
 BLOCK = 0.2
@@ -127,3 +130,52 @@ def test_short_blocks_and_idle_waits_are_not_stalls(detector):
 
     asyncio.run(healthy())
     assert detector.drain() == []
+
+
+def sum_size_for(cpu_seconds: float) -> int:
+    """Return n such that sum(range(n)) takes about `cpu_seconds` of CPU here."""
+    start = time.thread_time()
+    sum(range(10**6))
+    used = max(time.thread_time() - start, 1e-4)
+    return int(10**6 * cpu_seconds / used)
+
+
+def run_in_thread(coro) -> None:
+    """Run a loop in a thread of its own: no frame of this file on its stack."""
+    thread = threading.Thread(target=asyncio.run, args=(coro,), name="loop-thread")
+    thread.start()
+    thread.join()
+
+
+async def run_callback_alone(callback, *args) -> None:
+    """Run one callback in a loop iteration of its own, after an idle moment."""
+    await asyncio.sleep(0.1)  # idle in select: the watchdog notes the thread's CPU time
+    asyncio.get_running_loop().call_soon(callback, *args)
+    await asyncio.sleep(0.01)  # a timer: the task wakes in a later iteration
+
+
+def test_c_call_holding_the_gil_is_a_stall_without_a_sample(detector):
+    n = sum_size_for(0.3)
+    run_in_thread(run_callback_alone(sum, range(n)))
+    [stall] = detector.drain()
+    assert stall.duration_seconds > THRESHOLD
+    assert stall.blocking_frame is None
+    assert "sum(" in stall.running
+    assert NO_SAMPLE in format_stall(stall, "call")
+    assert detector.starved == 0
+
+
+@pytest.mark.skipif(not ThreadCpuClock.available, reason="no per-thread CPU clock")
+def test_gil_held_while_the_thread_does_not_run_is_dismissed_as_starvation(detector):
+    usleep = ctypes.PyDLL(None).usleep  # PyDLL keeps the GIL, like a starved process
+    run_in_thread(run_callback_alone(usleep, int(BLOCK * 1e6)))
+    assert detector.drain() == []
+    assert detector.starved == 1
+
+
+def test_threshold_lowered_while_the_watchdog_sleeps_takes_effect_at_once():
+    with StallDetector(10.0) as detector:
+        time.sleep(0.05)  # the watchdog now sleeps for half the old threshold
+        detector.threshold_seconds = THRESHOLD
+        asyncio.run(blocked_asyncio())
+        assert_one_stall(detector, "asyncio")
