@@ -18,10 +18,14 @@ _POOL_TYPES = (
     "concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor",
     "concurrent.futures.Executor",
 )
-_POOL_METHODS = frozenset(f"{pool}.{method}" for pool in _POOL_TYPES for method in ("submit", "map"))
+_POOL_METHODS = frozenset(
+    f"{pool}.{method}" for pool in _POOL_TYPES for method in ("submit", "map")
+)
 #: Receivers of unknown type whose `.submit()` we still trust to be a pool's.
 _POOL_NAME = re.compile(r"(?i).*(executor|pool)\Z")
-_PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod", "abstractmethod", "override", "wraps"})
+_PLAIN_DECORATORS = frozenset(
+    {"staticmethod", "classmethod", "abstractmethod", "override", "wraps"}
+)
 
 #: Library coroutine functions, by qualified name.
 COROUTINE_FUNCTIONS = frozenset({
@@ -142,9 +146,17 @@ class CoroutineInExecutor(Rule):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._awaited: set[ast.AST] = set()
+        self._runners: set[str] = set()
 
     def visit_Await(self, node: ast.Await) -> None:
         self._awaited.add(node.value)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        # Bare-name callees are only resolved when imported as such: `from asyncio
+        # import to_thread`. Resolving every bare call would double this rule's cost.
+        for alias in node.names:
+            if alias.name in ("to_thread", "run_sync"):
+                self._runners.add(alias.asname or alias.name)
 
     def visit_Call(self, node: ast.Call) -> None:
         found = self._executor_target(node)
@@ -204,7 +216,9 @@ class CoroutineInExecutor(Rule):
         attr = func.attr if isinstance(func, ast.Attribute) else None
         if attr == "run_in_executor":
             index = 1
-        elif attr in ("to_thread", "run_sync", "submit", "map") or isinstance(func, ast.Name):
+        elif attr in ("to_thread", "run_sync", "submit", "map"):
+            index = 0
+        elif isinstance(func, ast.Name) and func.id in self._runners:
             index = 0
         else:
             return None

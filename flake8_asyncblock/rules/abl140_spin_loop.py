@@ -41,7 +41,9 @@ def scan_loop(loop: ast.While | ast.For) -> LoopBody:
             continue
         if isinstance(node, _SUSPEND) or (isinstance(node, ast.comprehension) and node.is_async):
             suspends = True
-        elif isinstance(node, (ast.Return, ast.Raise)) or (isinstance(node, ast.Break) and not nested):
+        elif isinstance(node, (ast.Return, ast.Raise)):
+            exits = True
+        elif isinstance(node, ast.Break) and not nested:
             exits = True
         if isinstance(node, _LOOPS):
             # A break in a nested loop's body ends that loop; one in its else ends ours.
