@@ -59,7 +59,6 @@ class Names:
         self._cache: dict[ast.AST, str | None] = {}
         self._library: str | None = None
         self._members: dict[ast.AST, dict] = {}
-        self._members: dict[ast.AST, dict] = {}
         self._self_types: dict[tuple[ast.AST, str], str | None] = {}
 
     def qualified_name(self, expr: ast.AST) -> str | None:
@@ -114,45 +113,6 @@ class Names:
         """Tell whether `name` is bound in the innermost scope (parameter, assignment, ...)."""
         frames = self.scope.frames
         return name in self._symbols(frames, len(frames) - 1)
-
-    def definition(self, expr: ast.AST, inner: tuple[Frame, ...] = ()) -> ast.AST | None:
-        """Return the `def`/`async def`/`class` statement `expr` names, or None.
-
-        Handles `f`, `self.f` in a method of the class defining `f`, and
-        `Cls.f`. `inner` adds scopes below the current one (a lambda's own).
-        """
-        return self._definition(expr, [*self.scope.frames, *inner])
-
-    def _definition(self, expr: ast.AST, frames: list[Frame]) -> ast.AST | None:
-        if isinstance(expr, ast.Name):
-            kind, payload = self._lookup(expr.id, frames)
-            return payload if kind == "def" else None  # type: ignore[return-value]
-        if not isinstance(expr, ast.Attribute):
-            return None
-        owner = self._definition(expr.value, frames) or self._self_class(expr.value, frames)
-        if not isinstance(owner, ast.ClassDef):
-            return None
-        if owner not in self._members:
-            self._members[owner] = collect_bindings(owner, walrus=False)
-        found = self._members[owner].get(expr.attr, [])
-        return found[0][1] if len(found) == 1 and found[0][0] == "def" else None  # type: ignore
-
-    def _self_class(self, expr: ast.AST, frames: list[Frame]) -> ast.ClassDef | None:
-        """Return the class whose method binds `expr` (a Name) as its first parameter."""
-        if not isinstance(expr, ast.Name):
-            return None
-        for index in range(len(frames) - 1, 0, -1):
-            node = frames[index].node
-            if frames[index].is_class or expr.id not in self._symbols(frames, index):
-                continue
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return None
-            params = [*node.args.posonlyargs, *node.args.args]
-            owner = frames[index - 1].node
-            if params and params[0].arg == expr.id and isinstance(owner, ast.ClassDef):
-                return owner
-            return None
-        return None
 
     def definition(self, expr: ast.AST) -> ast.AST | None:
         """Return the `def`/`async def`/`class` statement `expr` names, or None.
@@ -312,10 +272,6 @@ class Names:
             if alias is not None:
                 typed = ATTRIBUTE_TYPES.get(alias)
                 return ("type", typed) if typed else ("alias", alias)
-            if isinstance(payload, ast.Name):
-                named = self._lookup(payload.id, frames)
-                if named[0] == "def":
-                    return named
             if isinstance(payload, ast.Name):
                 named = self._lookup(payload.id, frames)
                 if named[0] == "def":
