@@ -24,7 +24,9 @@ detector starts is probed from its next `run_forever`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
+import weakref
 from asyncio import base_events, events
 from typing import TYPE_CHECKING, Any
 
@@ -119,14 +121,19 @@ def _probe_for(hub: StallDetector, loop: Any) -> _SelectorRun | None:
 
 
 class _SelectorRun:
-    """The probe of one loop: wraps its selector's select while the loop runs."""
+    """The probe of one loop: wraps its selector's select while the loop runs.
+
+    The loop holds its probe, so the probe holds the loop only weakly: a
+    closed loop is then freed at once, as without loopguard, rather than left
+    to the cyclic garbage collector.
+    """
 
     def __init__(self, hub: StallDetector, loop: Any, selector: Any) -> None:
         self.hub = hub
-        self.loop = loop
+        self.loop = weakref.ref(loop)
         self.selector = selector
         self.state = LoopState(hub, "asyncio")
-        self.state.running_of = self._running
+        self.state.running_of = functools.partial(_running, self.loop)
         self.attached = False
         self._previous: Any = None
         self._wrapper: Any = None
@@ -160,10 +167,15 @@ class _SelectorRun:
         finally:
             self.attached = False
             self.hub._deactivate(self.state)
-            vars(self.loop).pop(HANDLE_ATTRIBUTE, None)
+            loop = self.loop()
+            if loop is not None:
+                vars(loop).pop(HANDLE_ATTRIBUTE, None)
 
-    def _running(self) -> str | None:
-        return describe(vars(self.loop).get(HANDLE_ATTRIBUTE))
+
+def _running(loop_ref: weakref.ref[Any]) -> str | None:
+    """Name the callback the loop runs now (or ran last)."""
+    loop = loop_ref()
+    return None if loop is None else describe(vars(loop).get(HANDLE_ATTRIBUTE))
 
 
 def _make_select(hub: StallDetector, state: LoopState, inner: Any) -> Any:

@@ -56,7 +56,10 @@ class LoopState:
         self.stretch = 0
         # What the loop runs now (a Handle or a task), kept by probes that can afford it.
         self.current: object = None
-        self.running_of: Callable[[], str | None] = self._describe_current
+        # Names what runs, for stalls without a sample; None: describe `current`. Never a
+        # bound method of an object that holds this state: the cycle would keep a closed
+        # loop alive until the cyclic GC runs (one loop per test under pytest-asyncio).
+        self.running_of: Callable[[], str | None] | None = None
         self._sample_stretch = -1
         self._counts: dict[StackFrame, int] = {}
         self._stacks: dict[StackFrame, tuple[StackFrame, ...]] = {}
@@ -113,14 +116,15 @@ class LoopState:
                 blocking_frame=blocking,
                 stack=stacks[blocking] if blocking is not None else (),
                 samples=ranked,
-                running=None if ranked else self.running_of(),
+                running=None if ranked else self._running(),
                 ended_with_loop=ended_with_loop,
                 started_at=now - duration,
             )
         )
 
-    def _describe_current(self) -> str | None:
-        return describe(self.current)
+    def _running(self) -> str | None:
+        running_of = self.running_of
+        return describe(self.current) if running_of is None else running_of()
 
 
 def describe(running: object) -> str | None:

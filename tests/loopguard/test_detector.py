@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json.decoder
 import sys
 import threading
+import weakref
 from asyncio import base_events, events
 from types import SimpleNamespace
 
@@ -512,3 +514,28 @@ def test_healthy_loop_runs_take_no_lock(detector, clock):
         loop.close()
     assert detector.drain() == []
     assert counting.taken == 0
+
+
+@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
+def test_a_closed_loop_is_freed_without_the_cyclic_gc(detector, kind):
+    """pytest-asyncio makes a loop per test: leaving each to the GC costs every test."""
+    if kind == "uvloop":
+        new_loop = pytest.importorskip("uvloop").new_event_loop
+    else:
+        new_loop = asyncio.new_event_loop
+
+    async def nothing():
+        pass
+
+    loop = new_loop()
+    try:
+        loop.run_until_complete(nothing())
+    finally:
+        loop.close()
+    freed = weakref.ref(loop)
+    gc.disable()
+    try:
+        del loop
+        assert freed() is None
+    finally:
+        gc.enable()
