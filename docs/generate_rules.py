@@ -1,11 +1,15 @@
-"""Render docs/rules.md from the rule classes and the options table.
+"""Render the rule docs from the rule classes: docs/rules.md and two tables.
 
-Run `python docs/generate_rules.py` after changing a rule; `--check` exits 1
-when the committed file is stale instead of writing it.
+The tables live between markers in README.md (rules at a glance) and
+docs/cli.md (which rule has which fix), so every place that lists the rules
+comes from the same class attributes. Run `python docs/generate_rules.py`
+after changing a rule; `--check` exits 1 when a file is stale instead of
+writing it.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -19,9 +23,11 @@ from flake8_asyncblock.registry import RULES  # noqa: E402
 from flake8_asyncblock.rule import Invalid, Rule  # noqa: E402
 from flake8_asyncblock.settings import OPTIONS, parse_args  # noqa: E402
 
-__all__ = ["OUTPUT", "main", "render"]
+__all__ = ["OUTPUT", "README", "CLI_DOC", "main", "render", "render_outputs"]
 
 OUTPUT = ROOT / "docs" / "rules.md"
+README = ROOT / "README.md"
+CLI_DOC = ROOT / "docs" / "cli.md"
 
 _INTRO = """\
 # ABL rules
@@ -105,19 +111,58 @@ def render() -> str:
     return "\n\n".join(section.rstrip() for section in sections) + "\n"
 
 
+_CLI_FIX = {None: "none", "safe": "safe (`--fix`)", "unsafe": "unsafe (`--fix --unsafe-fixes`)"}
+
+
+def render_readme_table() -> str:
+    """Return the README's table of every rule: code, slug, default, fix, what it flags."""
+    rows = ["| Code | Slug | Default | Fix | Flags |", "|---|---|---|---|---|"]
+    for rule in RULES:
+        on = "on" if rule.default_enabled else "off"
+        link = f"[{rule.code}](docs/rules.md#{rule.code.lower()}-{rule.slug})"
+        rows.append(f"| {link} | `{rule.slug}` | {on} | {rule.fix or 'none'} | {rule.summary} |")
+    return "\n".join(rows) + "\n"
+
+
+def render_fix_table() -> str:
+    """Return docs/cli.md's table of every rule and the fix the command offers."""
+    rows = ["| Code | Slug | Fix |", "|---|---|---|"]
+    rows += [f"| {rule.code} | `{rule.slug}` | {_CLI_FIX[rule.fix]} |" for rule in RULES]
+    return "\n".join(rows) + "\n"
+
+
+def _fill(path: Path, marker: str, table: str) -> str:
+    """Return `path`'s text with the block between the `marker` comments replaced."""
+    text = path.read_text(encoding="utf-8")
+    block = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.DOTALL)
+    if not block.search(text):
+        raise SystemExit(f"{path}: the <!-- {marker}:start/end --> markers are missing")
+    return block.sub(lambda match: match[1] + table + match[2], text)
+
+
+def render_outputs() -> dict[Path, str]:
+    """Return every generated file's expected text, keyed by path."""
+    return {
+        OUTPUT: render(),
+        README: _fill(README, "rules-table", render_readme_table()),
+        CLI_DOC: _fill(CLI_DOC, "fix-table", render_fix_table()),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write docs/rules.md, or with --check report whether it is stale."""
+    """Write the generated docs, or with --check report which are stale."""
     args = sys.argv[1:] if argv is None else argv
-    text = render()
-    if "--check" in args:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is stale; run: python docs/generate_rules.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT} ({len(RULES)} rules)")
-    return 0
+    stale = 0
+    for path, text in render_outputs().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if "--check" in args:
+            if current != text:
+                print(f"{path} is stale; run: python docs/generate_rules.py", file=sys.stderr)
+                stale = 1
+        elif current != text:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    return stale
 
 
 if __name__ == "__main__":

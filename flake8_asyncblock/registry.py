@@ -18,6 +18,22 @@ from flake8_asyncblock.rules.abl131_coroutine_lambda_in_executor import Coroutin
 from flake8_asyncblock.rules.abl140_spin_loop import SpinLoop
 from flake8_asyncblock.rules.abl141_while_without_await import WhileWithoutAwait
 from flake8_asyncblock.rules.abl142_large_range_without_await import LargeRangeWithoutAwait
+from flake8_asyncblock.rules.abl150_blocking_subprocess import BlockingSubprocess
+from flake8_asyncblock.rules.abl151_blocking_shell_command import BlockingShellCommand
+from flake8_asyncblock.rules.abl152_child_process_wait import ChildProcessWait
+from flake8_asyncblock.rules.abl153_os_spawn_wait import OsSpawnWait
+from flake8_asyncblock.rules.abl154_os_popen import OsPopen
+from flake8_asyncblock.rules.abl160_threading_primitive_wait import ThreadingPrimitiveWait
+from flake8_asyncblock.rules.abl161_thread_join import ThreadJoin
+from flake8_asyncblock.rules.abl162_sync_queue_wait import SyncQueueWait
+from flake8_asyncblock.rules.abl163_future_result import FutureResult
+from flake8_asyncblock.rules.abl164_threading_lock_across_await import ThreadingLockAcrossAwait
+from flake8_asyncblock.rules.abl170_sync_sqlite import SyncSqlite
+from flake8_asyncblock.rules.abl171_sync_postgres import SyncPostgres
+from flake8_asyncblock.rules.abl172_sync_mysql import SyncMysql
+from flake8_asyncblock.rules.abl173_sync_redis import SyncRedis
+from flake8_asyncblock.rules.abl180_nested_event_loop import NestedEventLoop
+from flake8_asyncblock.rules.abl190_blocking_stdin import BlockingStdin
 from flake8_asyncblock.rules.abl900_user_blocking_call import UserBlockingCall
 
 __all__ = ["RULES", "by_code"]
@@ -40,6 +56,22 @@ RULES: tuple[type[Rule], ...] = (
     SpinLoop,
     WhileWithoutAwait,
     LargeRangeWithoutAwait,
+    BlockingSubprocess,
+    BlockingShellCommand,
+    ChildProcessWait,
+    OsSpawnWait,
+    OsPopen,
+    ThreadingPrimitiveWait,
+    ThreadJoin,
+    SyncQueueWait,
+    FutureResult,
+    ThreadingLockAcrossAwait,
+    SyncSqlite,
+    SyncPostgres,
+    SyncMysql,
+    SyncRedis,
+    NestedEventLoop,
+    BlockingStdin,
     UserBlockingCall,
 )
 

@@ -31,6 +31,7 @@ class UserBlockingCall(Rule):
         "legacy database layer); listing them lets the linter guard them like "
         "the built-in rules guard time.sleep()."
     )
+    fix = "unsafe"
     options = ("asyncblock-blocking",)
 
     valid = (

@@ -27,6 +27,19 @@ def test_committed_rules_md_is_current() -> None:
     assert committed == fresh, "docs/rules.md is stale; run: python docs/generate_rules.py"
 
 
+def test_rule_tables_in_readme_and_cli_doc_are_current() -> None:
+    for path, fresh in _generator().render_outputs().items():
+        committed = path.read_text(encoding="utf-8")
+        assert committed == fresh, f"{path} is stale; run: python docs/generate_rules.py"
+
+
+def test_readme_table_lists_every_rule_with_its_default_and_fix() -> None:
+    table = _generator().render_readme_table()
+    for rule in RULES:
+        on = "on" if rule.default_enabled else "off"
+        assert f"| `{rule.slug}` | {on} | {rule.fix or 'none'} |" in table
+
+
 def test_every_rule_has_a_section_with_its_default_and_fix() -> None:
     text = _generator().render()
     for rule in RULES:
@@ -47,6 +60,14 @@ def test_check_mode_reports_a_stale_file(tmp_path: Path) -> None:
     generator = _generator()
     generator.OUTPUT = tmp_path / "rules.md"
     generator.OUTPUT.write_text("old\n", encoding="utf-8")
+    for name in ("README", "CLI_DOC"):
+        copy = tmp_path / getattr(generator, name).name
+        copy.write_text(getattr(generator, name).read_text(encoding="utf-8"), encoding="utf-8")
+        setattr(generator, name, copy)
+    generator.README.write_text(
+        generator.README.read_text(encoding="utf-8").replace("| `blocking-sleep` |", "| `x` |"),
+        encoding="utf-8",
+    )
     assert generator.main(["--check"]) == 1
     assert generator.main([]) == 0
     assert generator.main(["--check"]) == 0
