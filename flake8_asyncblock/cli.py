@@ -116,6 +116,8 @@ def _report(outcomes: list[Outcome], fmt: str, mode: str) -> int:
         sys.stdout.write("".join(o.diff for o in outcomes))
     else:
         sys.stdout.write(render(fmt, findings))
+    # The summary goes to stderr; flush first so a terminal shows it after the output.
+    sys.stdout.flush()
     if mode == "fix":
         for outcome in outcomes:
             if outcome.new_bytes is not None:
