@@ -237,8 +237,9 @@ class StallDetector:
             if thread_id in skip:
                 continue
             cpu = read(handle)
-            if cpu is None:  # the thread has ended
-                marks.pop(thread_id, None)
+            if cpu is None:  # the thread has ended; a new one with its id may have a mark now
+                if marks.get(thread_id, (None,))[0] is handle:
+                    marks.pop(thread_id, None)
             else:
                 marks[thread_id] = (handle, cpu)
 
@@ -246,16 +247,18 @@ class StallDetector:
 
     def _activate(self, state: LoopState, close: Callable[[], None]) -> None:
         self._closers[state] = close
-        if state.thread_id not in self._cpu_marks:
-            self._track_cpu(state.thread_id)
+        mark = self._cpu_marks.get(state.thread_id)
+        handle = self._cpu_clock.handle()
+        # A new thread often gets the id of one that ended: the clock handle tells them apart.
+        if handle is not None and (mark is None or mark[0] != handle):
+            self._track_cpu(state.thread_id, handle)
 
     def _deactivate(self, state: LoopState) -> None:
         self._closers.pop(state, None)
 
-    def _track_cpu(self, thread_id: int) -> None:
-        """Start noting the CPU time of the calling loop thread; once per thread."""
-        handle = self._cpu_clock.handle()
-        cpu = None if handle is None else self._cpu_clock.read(handle)
+    def _track_cpu(self, thread_id: int, handle: object) -> None:
+        """Start noting the CPU time of the calling loop thread, new to the detector."""
+        cpu = self._cpu_clock.read(handle)
         if cpu is not None:
             self._cpu_marks[thread_id] = (handle, cpu)
 

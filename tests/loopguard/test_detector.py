@@ -39,12 +39,19 @@ class FakeCpuClock:
         self.clock = clock
         self.lost = 0.0
         self.available = True
+        self.generation = 0  # of the thread that has the calling thread's id
 
     def handle(self) -> object | None:
-        return threading.get_ident() if self.available else None
+        return (threading.get_ident(), self.generation) if self.available else None
 
     def read(self, handle: object) -> float | None:
+        if handle[1] != self.generation:  # type: ignore[index]
+            return None  # that thread has ended
         return self.clock.now - self.lost
+
+    def end_thread(self) -> None:
+        """Let the calling thread end and a new thread take its id."""
+        self.generation += 1
 
     def starve(self, seconds: float) -> None:
         """Let wall time pass during which the thread did not run."""
@@ -432,6 +439,18 @@ def test_starvation_is_judged_from_the_cpu_used_since_the_watchdog_last_looked(
     # Without a fresh note the CPU used before the stall is counted in: the stall stays.
     assert len(detector.drain()) == (0 if noted else 1)
     assert detector.starved == (1 if noted else 0)
+
+
+def test_a_new_thread_with_the_id_of_an_ended_one_is_judged_by_its_own_cpu(detector, cpu):
+    async def main():
+        cpu.starve(0.3)
+        await asyncio.sleep(0)
+
+    run(asyncio.sleep(0))
+    cpu.end_thread()  # threads that run one loop each, one after the other
+    run(main())
+    assert detector.drain() == []
+    assert detector.starved == 1
 
 
 def test_cpu_is_not_noted_for_a_thread_in_a_long_stretch(detector, clock, frames):
