@@ -21,6 +21,8 @@ __all__ = ["LoopguardWarning", "REPORT_ATTRIBUTE"]
 # The attribute of TestReport that carries stall records (plain dicts). pytest
 # serializes every report attribute, so xdist brings it to the controller.
 REPORT_ATTRIBUTE = "loopguard_stalls"
+# The key of xdist's workeroutput that brings a worker's starved count to the controller.
+WORKER_STARVED_KEY = "loopguard_starved"
 
 DETECTOR_KEY = pytest.StashKey["StallDetector"]()
 RECORDER_KEY = pytest.StashKey["StallRecorder"]()
@@ -34,13 +36,23 @@ class LoopguardWarning(pytest.PytestWarning):
 
 
 class StallRecorder:
-    """Collect stall records from every test report, also those xdist forwards."""
+    """Collect stall records from every test report, also those xdist forwards.
+
+    Also adds up the starved stretches each xdist worker counted: a worker
+    sends its count in `workeroutput` when it finishes.
+    """
 
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
+        self.starved_in_workers = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.records.extend(getattr(report, REPORT_ATTRIBUTE, None) or ())
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        output = getattr(node, "workeroutput", None) or {}
+        self.starved_in_workers += int(output.get(WORKER_STARVED_KEY, 0))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -223,24 +235,41 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def _starved(config: pytest.Config) -> int:
+    """Count the stretches dismissed as CPU starvation, here and in xdist workers."""
+    detector = config.stash.get(DETECTOR_KEY, None)
+    here = 0 if detector is None else detector.starved
+    return here + config.stash[RECORDER_KEY].starved_in_workers
+
+
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
-    records = config.stash[RECORDER_KEY].records
-    if _is_worker(config) or not records:
+    if _is_worker(config):
         return
-    terminalreporter.section("loopguard: tests that blocked the event loop, worst first")
-    for line in report.summary_lines(records):
-        terminalreporter.line(line)
+    records = config.stash[RECORDER_KEY].records
+    if records:
+        terminalreporter.section("loopguard: tests that blocked the event loop, worst first")
+        for line in report.summary_lines(records):
+            terminalreporter.line(line)
+    starved = _starved(config)
+    if starved:
+        terminalreporter.write_sep("=", report.starved_line(starved), yellow=True)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
+    if _is_worker(config):
+        config.workeroutput[WORKER_STARVED_KEY] = _starved(config)  # type: ignore[attr-defined]
+        return
     settings = config.stash[options.SETTINGS_KEY]
-    if _is_worker(config) or settings.report_path is None:
+    if settings.report_path is None:
         return
     document = report.report_document(
-        config.stash[RECORDER_KEY].records, settings.threshold_seconds * 1000.0, settings.mode
+        config.stash[RECORDER_KEY].records,
+        settings.threshold_seconds * 1000.0,
+        settings.mode,
+        _starved(config),
     )
     path = _report_path(config, settings.report_path)
     try:

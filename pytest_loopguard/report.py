@@ -20,6 +20,7 @@ __all__ = [
     "record_to_stall",
     "relative_path",
     "report_document",
+    "starved_line",
     "stall_to_record",
     "summary_lines",
     "trim_stack",
@@ -207,11 +208,27 @@ def summary_lines(records: Iterable[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def report_document(records: Sequence[dict[str, Any]], threshold_ms: float, mode: str) -> dict:
-    """Wrap the stall records into the JSON document written by --loopguard-report."""
+def starved_line(count: int) -> str:
+    """Say how many stretches over the limit were dismissed as CPU starvation."""
+    if count == 1:
+        what = "1 stretch over the limit was"
+    else:
+        what = f"{count} stretches over the limit were"
+    return f"loopguard: {what} not counted: the process got no CPU (machine overloaded)"
+
+
+def report_document(
+    records: Sequence[dict[str, Any]], threshold_ms: float, mode: str, starved: int = 0
+) -> dict:
+    """Wrap the stall records into the JSON document written by --loopguard-report.
+
+    `starved` counts the stretches over the limit that were not recorded
+    because the loop thread got no CPU; a field added within version 1.
+    """
     return {
         "version": REPORT_VERSION,
         "threshold_ms": threshold_ms,
         "mode": mode,
+        "starved": starved,
         "stalls": list(records),
     }

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from pytest_loopguard.cputime import ThreadCpuClock
+
 QUIET = "asyncio_default_fixture_loop_scope = function\n"
 HELPERS = """
 import time
@@ -161,8 +163,52 @@ def test_xdist_gives_the_same_failures_and_summary(pytester: pytest.Pytester) ->
     spread.stdout.fnmatch_lines(
         ["loopguard: event loop blocked for *", "blocking line:", BLOCK_LINE]
     )
-    records = [json.loads((pytester.path / f"{name}.json").read_text())["stalls"]
-               for name in ("plain", "spread")]
-    assert [sorted((r["test_id"], r["line"]) for r in found) for found in records] == [
+    documents = [json.loads((pytester.path / f"{name}.json").read_text())
+                 for name in ("plain", "spread")]
+    assert [sorted((r["test_id"], r["line"]) for r in d["stalls"]) for d in documents] == [
         sorted((f"test_stalls.py::test_blocks[{s}]", 4) for s in ("0.1", "0.2", "0.3"))
     ] * 2
+    # Every stall was sampled (time.sleep releases the GIL): none dismissed as starvation.
+    assert [d["starved"] for d in documents] == [0, 0]
+    assert "not counted" not in plain.stdout.str() + spread.stdout.str()
+
+
+# A C call that keeps the GIL and sleeps: to the detector, the process got no CPU.
+# The loop runs in a thread of its own, so no frame of the test is on its stack.
+STARVED_TESTS = """
+import asyncio
+import ctypes
+import threading
+import pytest
+
+async def hold_the_gil_without_cpu():
+    await asyncio.sleep(0.1)  # idle: the watchdog notes the thread's CPU time
+    asyncio.get_running_loop().call_soon(ctypes.PyDLL(None).usleep, 200_000)
+    await asyncio.sleep(0.01)
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_starved(n):
+    thread = threading.Thread(target=asyncio.run, args=(hold_the_gil_without_cpu(),))
+    thread.start()
+    thread.join()
+"""
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["plain", "xdist"])
+def test_stretches_dismissed_as_starvation_are_counted_in_the_summary_and_report(
+    pytester: pytest.Pytester, workers: tuple[str, ...]
+) -> None:
+    if not ThreadCpuClock.available:
+        pytest.skip("no per-thread CPU clock")
+    if workers:
+        pytest.importorskip("xdist")
+    setup_session(pytester, STARVED_TESTS)
+    result = run(pytester, "--loopguard=50ms", "--loopguard-report=stalls.json", *workers)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["=* loopguard: 2 stretches over the limit were not counted: "
+         "the process got no CPU (machine overloaded) =*"]
+    )
+    assert "worst first" not in result.stdout.str()
+    document = json.loads((pytester.path / "stalls.json").read_text())
+    assert (document["starved"], document["stalls"]) == (2, [])

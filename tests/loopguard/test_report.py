@@ -14,6 +14,7 @@ from pytest_loopguard.report import (
     record_to_stall,
     report_document,
     stall_to_record,
+    starved_line,
     summary_lines,
     trim_stack,
 )
@@ -161,5 +162,15 @@ def test_summary_lists_each_test_once_worst_first() -> None:
 
 def test_report_document_wraps_records() -> None:
     record = stall_to_record(localize(make_stall(), ROOT), "t.py::a", "call")
-    document = report_document([record], 100.0, "warn")
-    assert document == {"version": 1, "threshold_ms": 100.0, "mode": "warn", "stalls": [record]}
+    document = report_document([record], 100.0, "warn", starved=3)
+    assert document == {
+        "version": 1, "threshold_ms": 100.0, "mode": "warn", "starved": 3, "stalls": [record]
+    }
+
+
+def test_starved_line_counts_the_dismissed_stretches() -> None:
+    assert starved_line(1) == (
+        "loopguard: 1 stretch over the limit was not counted: "
+        "the process got no CPU (machine overloaded)"
+    )
+    assert starved_line(2).startswith("loopguard: 2 stretches over the limit were not counted: ")
