@@ -26,9 +26,12 @@ WORKER_STARVED_KEY = "loopguard_starved"
 
 DETECTOR_KEY = pytest.StashKey["StallDetector"]()
 RECORDER_KEY = pytest.StashKey["StallRecorder"]()
-THRESHOLD_KEY = pytest.StashKey[float]()  # 0.0: this item is not guarded
+# The detector that watches this item, None when the item is not guarded: one
+# lookup per phase tells whether there is anything to do.
+GUARD_KEY = pytest.StashKey["StallDetector | None"]()
 MARKER_ERROR_KEY = pytest.StashKey[str]()
-STALLS_KEY = pytest.StashKey[dict[str, list[Stall]]]()  # phase -> localized stalls
+# phase -> localized stalls; only items that stalled get one.
+STALLS_KEY = pytest.StashKey[dict[str, list[Stall]]]()
 
 
 class LoopguardWarning(pytest.PytestWarning):
@@ -130,10 +133,17 @@ def _prepare_item(item: pytest.Item) -> None:
         # A bad marker fails its own test (in the call phase), not the session.
         item.stash[MARKER_ERROR_KEY] = str(error)
         threshold_seconds = options.resolve_threshold(item.config)
-    item.stash[THRESHOLD_KEY] = threshold_seconds
-    item.stash[STALLS_KEY] = {}
-    if threshold_seconds > 0:
-        _start_detector(item.config, threshold_seconds)
+    if STALLS_KEY in item.stash:  # an item run again (reruns) starts afresh
+        del item.stash[STALLS_KEY]
+    item.stash[GUARD_KEY] = (
+        _start_detector(item.config, threshold_seconds) if threshold_seconds > 0 else None
+    )
+
+
+def _store(item: pytest.Item, phase: str, stalls: list[Stall]) -> None:
+    """Keep a phase's stalls for its report."""
+    if stalls:
+        item.stash.setdefault(STALLS_KEY, {})[phase] = stalls
 
 
 def _keep(item: pytest.Item, stalls: list[Stall]) -> list[Stall]:
@@ -164,19 +174,20 @@ def _warn(item: pytest.Item, stalls: list[Stall], phase: str) -> None:
 
 def _guard(item: pytest.Item, phase: str) -> Generator[None, Any, Any]:
     """Run one phase and keep the stalls it caused; warn in warn mode."""
-    detector = item.config.stash.get(DETECTOR_KEY, None)
-    if detector is None or item.stash.get(THRESHOLD_KEY, 0.0) <= 0:
+    detector = item.stash.get(GUARD_KEY, None)
+    if detector is None:
         return (yield)
     detector.drain()  # stalls from outside this test's phases belong to nobody
     try:
         result = yield
     except BaseException:
-        item.stash[STALLS_KEY][phase] = _keep(item, detector.drain())
+        _store(item, phase, _keep(item, detector.drain()))
         raise
     stalls = _keep(item, detector.drain())
-    item.stash[STALLS_KEY][phase] = stalls
-    if stalls and item.config.stash[options.SETTINGS_KEY].warn_only:
-        _warn(item, stalls, phase)
+    if stalls:
+        _store(item, phase, stalls)
+        if item.config.stash[options.SETTINGS_KEY].warn_only:
+            _warn(item, stalls, phase)
     return result
 
 
@@ -214,7 +225,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     rep = yield
-    stalls = item.stash.get(STALLS_KEY, {}).get(rep.when, [])
+    # `in` first: Stash.get raises and catches a KeyError for each item that did not stall.
+    stalls = item.stash[STALLS_KEY].get(rep.when) if STALLS_KEY in item.stash else None
     if not stalls:
         return rep
     records = [report.stall_to_record(stall, rep.nodeid, rep.when) for stall in stalls]
