@@ -19,7 +19,11 @@ _Handlers = dict[type, tuple[Callable[[ast.AST], None], ...]]
 
 @lru_cache(maxsize=None)
 def dispatch_names(rule: type[Rule]) -> tuple[tuple[str, type, str], ...]:
-    """List (phase, node class, method name) for each visit_/leave_ method of `rule`."""
+    """List (phase, node class, method name) for each visit_/leave_ method of `rule`.
+
+    `dir` includes inherited methods, so a rule that only sets data on a base
+    such as BlockingCallRule gets the base's visit_Call.
+    """
     found = []
     for attr in dir(rule):
         phase, _, node_name = attr.partition("_")

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Container, Mapping
 
 from flake8_asyncblock.bindings import GLOBAL, NONLOCAL, OPAQUE, Binding, collect_bindings
+from flake8_asyncblock.calls import to_thread
 from flake8_asyncblock.scope import Frame, Scope
 
 __all__ = ["ATTRIBUTE_TYPES", "CONSTRUCTORS", "Names"]
@@ -30,11 +31,6 @@ ATTRIBUTE_TYPES: Mapping[str, str] = {
 }
 #: Types for which `value / "part"` gives a value of the same type.
 _DIVISIBLE = frozenset({"pathlib.Path"})
-_TO_THREAD = {
-    "asyncio": "asyncio.to_thread",
-    "trio": "trio.to_thread.run_sync",
-    "anyio": "anyio.to_thread.run_sync",
-}
 
 _ASYNC_LIBRARIES = ("trio", "anyio", "asyncio")
 _NONE: Binding = ("none", None)
@@ -107,7 +103,7 @@ class Names:
 
     def to_thread(self) -> str:
         """Return the call that runs a sync function in a thread, for the imported library."""
-        return _TO_THREAD[self.async_library()]
+        return to_thread(self.async_library())
 
     def is_local(self, name: str) -> bool:
         """Tell whether `name` is bound in the innermost scope (parameter, assignment, ...)."""

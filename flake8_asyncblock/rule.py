@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from flake8_asyncblock.calls import offload, receivers
 
 if TYPE_CHECKING:
     from flake8_asyncblock.names import Names
     from flake8_asyncblock.scope import Scope
     from flake8_asyncblock.settings import Settings
 
-__all__ = ["FIX_KINDS", "Invalid", "Rule", "Valid", "Violation"]
+__all__ = ["FIX_KINDS", "BlockingCallRule", "Invalid", "Rule", "Valid", "Violation"]
 
 #: What the `asyncblock` command may do about a finding: nothing, rewrite it
 #: by default ("safe"), or rewrite it only when asked to ("unsafe").
@@ -135,3 +137,53 @@ class Rule:
                 end_col=getattr(node, "end_col_offset", None),
             )
         )
+
+
+class BlockingCallRule(Rule):
+    """A rule that flags calls to any of `blocking_calls` made directly in a coroutine.
+
+    Subclasses hold data; they override `fields` when their message needs more
+    than the standard fields, or to spare a call that returns at once.
+    """
+
+    #: Qualified names of the calls to flag ("time.sleep", "requests.Session.get").
+    blocking_calls: Container[str] = frozenset()
+
+    def __init__(self, scope: Scope, names: Names, settings: Settings) -> None:
+        super().__init__(scope, names, settings)
+        self._polled: dict[tuple[ast.AST, str], set[str]] = {}
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.scope.in_coroutine():
+            return
+        if name := self.names.resolve_call(node, self.blocking_calls):
+            fields = self.fields(node, name)
+            if fields is not None:
+                self.report(node, call=name, **fields)
+
+    def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
+        """Return the message fields besides {call} for `node`, which calls `name`.
+
+        The standard ones are {to_thread} ("asyncio.to_thread"), {callee} (the
+        call's function as written) and {offload} ("asyncio.to_thread(f, ...)").
+        Return None to report nothing: the call cannot block (a zero timeout).
+        """
+        return {
+            "to_thread": self.names.to_thread(),
+            "callee": ast.unparse(node.func),
+            "offload": offload(self.names.async_library(), node),
+        }
+
+    def polled(self, method: str) -> set[str]:
+        """Return the source of each `x` the current coroutine calls `x.method()` on.
+
+        A wait the code has polled for is over: after `while not fut.done():
+        await ...`, `fut.result()` returns at once.
+        """
+        coroutine = self.scope.coroutine()
+        if coroutine is None:
+            return set()
+        key = (coroutine, method)
+        if key not in self._polled:
+            self._polled[key] = receivers(coroutine, method)
+        return self._polled[key]
