@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import ast
-
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["RequestsCall"]
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 
 
-class RequestsCall(Rule):
+class RequestsCall(BlockingCallRule):
     """Flag requests calls: every one waits for the network on the loop's thread."""
 
     code = "ABL110"
@@ -89,11 +87,3 @@ class RequestsCall(Rule):
             """,
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(
-                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
-            )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["StdlibHttpCall"]
 
@@ -14,7 +13,7 @@ _CONNECTION_METHODS = (
 )
 
 
-class StdlibHttpCall(Rule):
+class StdlibHttpCall(BlockingCallRule):
     """Flag the standard library's synchronous HTTP clients."""
 
     code = "ABL111"
@@ -97,11 +96,3 @@ class StdlibHttpCall(Rule):
             errors=["ABL111:5:5", "ABL111:6:12"],
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(
-                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
-            )

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["HttpxSyncCall"]
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream")
 
 
-class HttpxSyncCall(Rule):
+class HttpxSyncCall(BlockingCallRule):
     """Flag httpx's sync functions and httpx.Client methods; httpx.AsyncClient is fine."""
 
     code = "ABL112"
@@ -74,11 +73,3 @@ class HttpxSyncCall(Rule):
             errors=["ABL112:5:16"],
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(
-                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
-            )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["Urllib3Call"]
 
@@ -13,7 +12,7 @@ _METHODS = ("request", "request_encode_url", "request_encode_body", "urlopen")
 _POOLS = ("PoolManager", "ProxyManager", "HTTPConnectionPool", "HTTPSConnectionPool")
 
 
-class Urllib3Call(Rule):
+class Urllib3Call(BlockingCallRule):
     """Flag urllib3.request() and requests made through urllib3 pools."""
 
     code = "ABL113"
@@ -73,11 +72,3 @@ class Urllib3Call(Rule):
             """,
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(
-                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
-            )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["SyncPathIo"]
 
@@ -18,7 +17,7 @@ _PATH_RESULTS = (
 )
 
 
-class SyncPathIo(Rule):
+class SyncPathIo(BlockingCallRule):
     """Flag Path.read_text()/write_bytes()/... on values known to be pathlib paths.
 
     Paths are recognised when built by `Path(...)`, `Path.home()`, `Path.cwd()`,
@@ -93,11 +92,3 @@ class SyncPathIo(Rule):
             """,
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(
-                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
-            )

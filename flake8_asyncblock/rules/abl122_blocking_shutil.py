@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
-
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingShutil"]
 
@@ -14,7 +12,7 @@ _CALLS = (
 )
 
 
-class BlockingShutil(Rule):
+class BlockingShutil(BlockingCallRule):
     """Flag shutil's whole-file and whole-tree operations.
 
     `shutil.copyfileobj` is left out: it works on file objects whose `open`
@@ -67,11 +65,3 @@ class BlockingShutil(Rule):
             """,
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(
-                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
-            )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
-
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["FileMetadataCall"]
 
@@ -22,7 +20,7 @@ _PATH = (
 )
 
 
-class FileMetadataCall(Rule):
+class FileMetadataCall(BlockingCallRule):
     """Flag single metadata system calls; off by default.
 
     Each is one quick system call on a local disk, and async code checks
@@ -83,11 +81,3 @@ class FileMetadataCall(Rule):
             """,
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(
-                node, call=name, to_thread=self.names.to_thread(), callee=ast.unparse(node.func)
-            )

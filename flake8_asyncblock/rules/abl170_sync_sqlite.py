@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ast
-
-from flake8_asyncblock.calls import to_thread
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["SyncSqlite"]
 
@@ -14,7 +11,7 @@ _CURSOR = "sqlite3.Cursor"
 _RUNS = ("execute", "executemany", "executescript")
 
 
-class SyncSqlite(Rule):
+class SyncSqlite(BlockingCallRule):
     """Flag the sqlite3 calls that read or write the database file."""
 
     code = "ABL170"
@@ -82,9 +79,3 @@ class SyncSqlite(Rule):
             """,
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(node, call=name, to_thread=to_thread(self.names.async_library()))

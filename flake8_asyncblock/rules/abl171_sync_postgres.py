@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ast
-
-from flake8_asyncblock.calls import offload
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["SyncPostgres"]
 
@@ -18,7 +15,7 @@ _CURSOR_IO = ("execute", "executemany", "callproc", "fetchone", "fetchmany", "fe
 _CONNECTION_IO = ("commit", "rollback", "execute")
 
 
-class SyncPostgres(Rule):
+class SyncPostgres(BlockingCallRule):
     """Flag PostgreSQL calls that wait for the server on the calling thread."""
 
     code = "ABL171"
@@ -94,9 +91,3 @@ class SyncPostgres(Rule):
             """,
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(node, call=name, offload=offload(self.names.async_library(), node))

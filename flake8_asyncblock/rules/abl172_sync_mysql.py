@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ast
-
-from flake8_asyncblock.calls import offload
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["SyncMysql"]
 
@@ -37,7 +34,7 @@ def _blocking() -> frozenset[str]:
     return frozenset(names)
 
 
-class SyncMysql(Rule):
+class SyncMysql(BlockingCallRule):
     """Flag MySQL calls that wait for the server on the calling thread."""
 
     code = "ABL172"
@@ -93,9 +90,3 @@ class SyncMysql(Rule):
             """,
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(node, call=name, offload=offload(self.names.async_library(), node))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import ast
-
-from flake8_asyncblock.calls import offload
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingStdin"]
 
 
-class BlockingStdin(Rule):
+class BlockingStdin(BlockingCallRule):
     """Flag reads from the terminal, which wait for a person to type."""
 
     code = "ABL190"
@@ -69,9 +66,3 @@ class BlockingStdin(Rule):
             """,
         ),
     )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(node, call=name, offload=offload(self.names.async_library(), node))
