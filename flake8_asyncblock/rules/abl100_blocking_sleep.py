@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingSleep"]
 
 
-class BlockingSleep(Rule):
+class BlockingSleep(BlockingCallRule):
     """Flag sleeps that freeze the loop instead of yielding to it."""
 
     code = "ABL100"
@@ -75,8 +75,5 @@ class BlockingSleep(Rule):
         ),
     )
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(node, call=name, async_sleep=self.names.async_sleep())
+    def fields(self, node: ast.Call, name: str) -> dict[str, str]:
+        return {"async_sleep": self.names.async_sleep()}

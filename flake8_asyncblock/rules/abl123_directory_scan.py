@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["DirectoryScan"]
 
 
-class DirectoryScan(Rule):
+class DirectoryScan(BlockingCallRule):
     """Flag os.walk()/os.listdir()/os.scandir(), glob and Path.iterdir()/glob()/rglob()/walk().
 
     Several of these are lazy iterators, so the fix must consume them in the
@@ -77,8 +77,5 @@ class DirectoryScan(Rule):
         ),
     )
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            self.report(node, call=name, to_thread=self.names.to_thread(), scan=ast.unparse(node))
+    def fields(self, node: ast.Call, name: str) -> dict[str, str]:
+        return {"to_thread": self.names.to_thread(), "scan": ast.unparse(node)}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.calls import offload, run_process
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingSubprocess"]
 
 
-class BlockingSubprocess(Rule):
+class BlockingSubprocess(BlockingCallRule):
     """Flag the subprocess helpers that start a child and wait for it to exit."""
 
     code = "ABL150"
@@ -65,14 +65,6 @@ class BlockingSubprocess(Rule):
         ),
     )
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            library = self.names.async_library()
-            self.report(
-                node,
-                call=name,
-                run_process=run_process(library),
-                offload=offload(library, node),
-            )
+    def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
+        library = self.names.async_library()
+        return {"run_process": run_process(library), "offload": offload(library, node)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.calls import offload
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingShellCommand"]
 
@@ -16,7 +16,7 @@ _SHELL = {
 }
 
 
-class BlockingShellCommand(Rule):
+class BlockingShellCommand(BlockingCallRule):
     """Flag shell commands run through calls that block until the shell is done."""
 
     code = "ABL151"
@@ -68,14 +68,6 @@ class BlockingShellCommand(Rule):
         ),
     )
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.blocking_calls):
-            library = self.names.async_library()
-            self.report(
-                node,
-                call=name,
-                shell=_SHELL[library],
-                offload=offload(library, node),
-            )
+    def fields(self, node: ast.Call, name: str) -> dict[str, str]:
+        library = self.names.async_library()
+        return {"shell": _SHELL[library], "offload": offload(library, node)}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import argument, offload, run_process
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.calls import argument
+from flake8_asyncblock.rule import Invalid, Valid
+from flake8_asyncblock.rules.abl150_blocking_subprocess import BlockingSubprocess
 
 __all__ = ["ChildProcessWait"]
 
@@ -19,7 +20,7 @@ _OPTIONS = {
 }
 
 
-class ChildProcessWait(Rule):
+class ChildProcessWait(BlockingSubprocess):
     """Flag waits for a child process that hold the loop until the child exits."""
 
     code = "ABL152"
@@ -76,19 +77,8 @@ class ChildProcessWait(Rule):
         ),
     )
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        name = self.names.resolve_call(node, self.blocking_calls)
-        if name is None or self._no_hang(node, name):
-            return
-        library = self.names.async_library()
-        self.report(
-            node,
-            call=name,
-            run_process=run_process(library),
-            offload=offload(library, node),
-        )
+    def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
+        return None if self._no_hang(node, name) else super().fields(node, name)
 
     def _no_hang(self, node: ast.Call, name: str) -> bool:
         """Tell whether an os.wait* call passes os.WNOHANG and so returns at once."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import argument, is_constant, offload, run_process
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.calls import argument, is_constant
+from flake8_asyncblock.rule import Invalid, Valid
+from flake8_asyncblock.rules.abl150_blocking_subprocess import BlockingSubprocess
 
 __all__ = ["OsSpawnWait"]
 
 
-class OsSpawnWait(Rule):
+class OsSpawnWait(BlockingSubprocess):
     """Flag os.spawn* calls in P_WAIT mode, which run the program to completion."""
 
     code = "ABL153"
@@ -59,22 +60,11 @@ class OsSpawnWait(Rule):
         ),
     )
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        name = self.names.resolve_call(node, self.blocking_calls)
-        if name is None:
-            return
+    def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
         mode = argument(node, 0, "mode")
         # os.P_WAIT is 0 on every platform; any other or unknown mode may not wait.
         if mode is None or not (
             self.names.qualified_name(mode) == "os.P_WAIT" or is_constant(mode, 0)
         ):
-            return
-        library = self.names.async_library()
-        self.report(
-            node,
-            call=name,
-            run_process=run_process(library),
-            offload=offload(library, node),
-        )
+            return None
+        return super().fields(node, name)

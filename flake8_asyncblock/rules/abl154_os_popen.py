@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["OsPopen"]
 
@@ -15,7 +15,7 @@ _SHELL = {
 }
 
 
-class OsPopen(Rule):
+class OsPopen(BlockingCallRule):
     """Flag os.popen(), whose pipe is read on the loop's thread."""
 
     code = "ABL154"
@@ -30,6 +30,7 @@ class OsPopen(Rule):
         "output and exit on the loop's thread. Moving only the os.popen() call to a "
         "thread would not help, so no automatic rewrite is offered."
     )
+    blocking_calls = frozenset({"os.popen"})
 
     valid = (
         Valid("""
@@ -69,8 +70,5 @@ class OsPopen(Rule):
         ),
     )
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if self.names.call_name(node) == "os.popen":
-            self.report(node, call="os.popen", shell=_SHELL[self.names.async_library()])
+    def fields(self, node: ast.Call, name: str) -> dict[str, str]:
+        return {"shell": _SHELL[self.names.async_library()]}

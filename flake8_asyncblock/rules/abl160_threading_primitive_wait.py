@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.calls import argument, is_constant, offload
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["ThreadingPrimitiveWait"]
 
@@ -33,7 +33,7 @@ _ASYNC_KIND = {
 }
 
 
-class ThreadingPrimitiveWait(Rule):
+class ThreadingPrimitiveWait(BlockingCallRule):
     """Flag waits on threading locks, events and conditions made from a coroutine."""
 
     code = "ABL160"
@@ -99,22 +99,17 @@ class ThreadingPrimitiveWait(Rule):
     def visit_Await(self, node: ast.Await) -> None:
         self._awaited.add(id(node.value))
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine() or id(node) in self._awaited:
-            return
-        name = self.names.resolve_call(node, self.blocking_calls)
-        if name is None:
-            return
+    def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
+        if id(node) in self._awaited:
+            return None
         # acquire(False), wait(0), wait(timeout=0) return at once.
         if is_constant(argument(node, *_METHODS[name]), False, 0, 0.0):
-            return
+            return None
         kind = _ASYNC_KIND[name.split(".")[1]]
         library = self.names.async_library()
-        self.report(
-            node,
-            call=name,
+        return {
             # trio and anyio have no Barrier.
-            library="asyncio" if kind == "Barrier" else library,
-            kind=kind,
-            offload=offload(library, node),
-        )
+            "library": "asyncio" if kind == "Barrier" else library,
+            "kind": kind,
+            "offload": offload(library, node),
+        }

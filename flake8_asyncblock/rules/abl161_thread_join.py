@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import argument, is_constant, offload, receivers
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.calls import argument, is_constant, offload
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["ThreadJoin"]
 
 
-class ThreadJoin(Rule):
+class ThreadJoin(BlockingCallRule):
     """Flag joins that hold the loop until a thread or process finishes."""
 
     code = "ABL161"
@@ -72,25 +72,13 @@ class ThreadJoin(Rule):
         ),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._polled: dict[ast.AST, set[str]] = {}
-
-    def visit_Call(self, node: ast.Call) -> None:
-        coroutine = self.scope.coroutine()
-        if coroutine is None:
-            return
-        name = self.names.resolve_call(node, self.blocking_calls)
-        if name is None or is_constant(argument(node, 0, "timeout"), 0, 0.0):
-            return
+    def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
+        if is_constant(argument(node, 0, "timeout"), 0, 0.0):
+            return None
         # `while worker.is_alive(): await ...` has waited already; join() is instant.
-        if coroutine not in self._polled:
-            self._polled[coroutine] = receivers(coroutine, "is_alive")
-        if ast.unparse(node.func.value) in self._polled[coroutine]:  # type: ignore[attr-defined]
-            return
-        self.report(
-            node,
-            call=name,
-            what="thread" if name.startswith("threading.") else "process",
-            offload=offload(self.names.async_library(), node),
-        )
+        if ast.unparse(node.func.value) in self.polled("is_alive"):  # type: ignore[attr-defined]
+            return None
+        return {
+            "what": "thread" if name.startswith("threading.") else "process",
+            "offload": offload(self.names.async_library(), node),
+        }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.calls import argument, is_constant, offload
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["SyncQueueWait"]
 
@@ -17,7 +17,7 @@ _TASK_QUEUES = {
 }
 
 
-class SyncQueueWait(Rule):
+class SyncQueueWait(BlockingCallRule):
     """Flag waits on thread and process queues made from a coroutine.
 
     put() is left alone: most such queues are unbounded, where put() never
@@ -88,23 +88,16 @@ class SyncQueueWait(Rule):
         ),
     )
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        name = self.names.resolve_call(node, self.blocking_calls)
-        if name is None:
-            return
+    def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
         getting = name.endswith(".get")
         if getting and (
             is_constant(argument(node, 0, "block"), False, 0)
             or is_constant(argument(node, 1, "timeout"), 0, 0.0)
         ):
-            return
+            return None
         library = self.names.async_library()
-        self.report(
-            node,
-            call=name,
-            until="an item arrives" if getting else "every item is processed",
-            library=_TASK_QUEUES[library],
-            offload=offload(library, node),
-        )
+        return {
+            "until": "an item arrives" if getting else "every item is processed",
+            "library": _TASK_QUEUES[library],
+            "offload": offload(library, node),
+        }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import argument, is_constant, receivers
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.calls import argument, is_constant
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["FutureResult"]
 
@@ -19,7 +19,7 @@ _EXECUTORS = (
 _METHODS = frozenset({"concurrent.futures.Future.result", "concurrent.futures.Future.exception"})
 
 
-class FutureResult(Rule):
+class FutureResult(BlockingCallRule):
     """Flag waits on thread- or process-pool futures made from a coroutine."""
 
     code = "ABL163"
@@ -81,32 +81,18 @@ class FutureResult(Rule):
         ),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._polled: dict[ast.AST, set[str]] = {}
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        name = self.names.resolve_call(node, self.blocking_calls)
-        if name is None or is_constant(argument(node, 0, "timeout"), 0, 0.0):
-            return
+    def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
+        if is_constant(argument(node, 0, "timeout"), 0, 0.0):
+            return None
         if name in _METHODS:
             receiver = node.func.value  # type: ignore[attr-defined]
-            if ast.unparse(receiver) in self._done_checked():
-                return
+            # After `while not fut.done(): await ...`, fut.result() is ready.
+            if ast.unparse(receiver) in self.polled("done"):
+                return None
             instead = f"use await asyncio.wrap_future({ast.unparse(receiver)})"
         else:
             instead = "wrap each future with asyncio.wrap_future() and use asyncio." + (
                 "wait" if name.endswith(".wait") else "as_completed"
             )
         futures = "future is" if name in _METHODS else "futures are"
-        self.report(node, call=name, futures=futures, instead=instead)
-
-    def _done_checked(self) -> set[str]:
-        """Return the futures the coroutine asks done() about: their result() is ready."""
-        coroutine = self.scope.coroutine()
-        assert coroutine is not None
-        if coroutine not in self._polled:
-            self._polled[coroutine] = receivers(coroutine, "done")
-        return self._polled[coroutine]
+        return {"futures": futures, "instead": instead}

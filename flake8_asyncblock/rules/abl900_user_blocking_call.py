@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import ast
-
-from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 from flake8_asyncblock.settings import Settings
 
 __all__ = ["UserBlockingCall"]
 
-_TO_THREAD = {
-    "asyncio": "asyncio.to_thread",
-    "trio": "trio.to_thread.run_sync",
-    "anyio": "anyio.to_thread.run_sync",
-}
 
-
-class UserBlockingCall(Rule):
+class UserBlockingCall(BlockingCallRule):
     """Flag the project's own known-blocking calls, named in the configuration."""
 
     code = "ABL900"
@@ -69,9 +61,6 @@ class UserBlockingCall(Rule):
     def active(cls, settings: Settings) -> bool:
         return bool(settings.blocking)
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if not self.scope.in_coroutine():
-            return
-        if name := self.names.resolve_call(node, self.settings.blocking):
-            to_thread = _TO_THREAD[self.names.async_library()]
-            self.report(node, call=name, to_thread=to_thread, callee=ast.unparse(node.func))
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.blocking_calls = self.settings.blocking
