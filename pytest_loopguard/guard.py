@@ -1,0 +1,194 @@
+"""PhaseGuard: the per-test hooks, which give each test phase the stalls it caused.
+
+They run for every test of the session, so they are kept to the fewest hook
+calls pluggy can make: a plain `pytest_runtest_setup` picks the item's
+threshold, starts the detector and drops the stalls from before the test; the
+`pytest_runtest_makereport` wrapper, which pytest calls right after each
+phase, takes the stalls recorded since and turns the phase's report into a
+failure. Hook wrappers around each phase (a generator per phase) are only used
+in warn mode, where the warning must be raised inside the phase so that
+`-W error::...LoopguardWarning` fails the test like any other warning.
+
+One guard is registered per pytest config (not module-level state), so an
+in-process pytester session inside a guarded one keeps its own.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_loopguard import options, report
+
+if TYPE_CHECKING:
+    from pytest_loopguard.detector import StallDetector
+    from pytest_loopguard.stall import Stall
+
+__all__ = ["DETECTOR_KEY", "REPORT_ATTRIBUTE", "PhaseGuard", "WarningPhaseGuard", "make_guard"]
+
+# The attribute of TestReport that carries stall records (plain dicts). pytest
+# serializes every report attribute, so xdist brings it to the controller.
+REPORT_ATTRIBUTE = "loopguard_stalls"
+DETECTOR_KEY = pytest.StashKey["StallDetector"]()
+
+
+class PhaseGuard:
+    """Fail-mode hooks: one plain setup hook and one makereport wrapper per phase."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.settings: options.Settings = config.stash[options.SETTINGS_KEY]
+        self.item: pytest.Item | None = None  # the item being run, once its setup began
+        self.detector: StallDetector | None = None  # watches self.item; None: unguarded
+        self.marker_error: str | None = None
+        self.started: StallDetector | None = None  # the session's detector, once started
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.prepare(item)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        if self.marker_error is not None and item is self.item:
+            pytest.fail(self.marker_error, pytrace=False)
+
+    # trylast: an inner wrapper. pytest's xfail handling wraps it and decides the
+    # outcome of xfail-marked tests from their own exceptions, stall or not.
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        rep = yield
+        stalls = self.phase_stalls(item, rep.when)
+        if stalls:
+            self.add_to_report(item, rep, stalls)
+        return rep
+
+    def prepare(self, item: pytest.Item) -> None:
+        """Pick this item's threshold, start the detector if it is guarded, forget old stalls."""
+        self.item, self.detector, self.marker_error = item, None, None
+        try:
+            threshold_seconds = options.resolve_threshold(self.config, item)
+        except pytest.UsageError as error:
+            # A bad marker fails its own test (in the call phase), not the session.
+            self.marker_error = str(error)
+            threshold_seconds = self.settings.threshold_seconds
+        if threshold_seconds > 0:
+            detector = self.started
+            if detector is None:
+                detector = self.started = start_detector(self.config, threshold_seconds)
+            elif detector.threshold_seconds != threshold_seconds:
+                detector.threshold_seconds = threshold_seconds
+            self.detector = detector
+            detector.drain()  # stalls from outside this test's phases belong to nobody
+
+    def phase_stalls(self, item: pytest.Item, phase: str | None) -> list[Stall]:
+        """Return the stalls of the phase that just ended, allowed ones dropped."""
+        detector = self.detector
+        if detector is None or item is not self.item:
+            return []
+        return self.keep(item, detector.drain())
+
+    def keep(self, item: pytest.Item, stalls: list[Stall]) -> list[Stall]:
+        """Drop allowed stalls and localize the rest for reporting."""
+        if not stalls:
+            return stalls
+        rootdir = str(item.config.rootpath)
+        allow = self.settings.allow
+        kept = []
+        for stall in stalls:
+            frame = stall.blocking_frame
+            if frame and allow.matches(frame.filename, frame.function, rootdir):
+                continue
+            kept.append(report.localize(stall, rootdir))
+        return kept
+
+    def add_to_report(self, item: pytest.Item, rep: pytest.TestReport, stalls: list[Stall]) -> None:
+        """Attach the records; in fail mode, fail a passed phase or add the text."""
+        records = [report.stall_to_record(s, rep.nodeid, rep.when) for s in stalls]
+        setattr(rep, REPORT_ATTRIBUTE, records)
+        if self.settings.warn_only:
+            return
+        test_file = report.relative_path(str(item.path), str(item.config.rootpath))
+        text = "\n\n".join(report.format_stall(s, rep.when, test_file) for s in stalls)
+        if rep.passed:
+            rep.outcome = "failed"
+            rep.longrepr = f"loopguard: {text}"
+        elif hasattr(rep.longrepr, "addsection"):
+            rep.longrepr.addsection("loopguard", text)
+        else:
+            rep.sections.append(("loopguard", text))
+
+
+class WarningPhaseGuard(PhaseGuard):
+    """Warn-mode hooks: each phase is wrapped, so its warnings are raised inside it."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        super().__init__(config)
+        self.pending: dict[str, list[Stall]] = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        self.prepare(item)
+        self.pending = {}
+        return (yield from self._warn_after(item, "setup"))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        PhaseGuard.pytest_runtest_call(self, item)
+        return (yield from self._warn_after(item, "call"))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        return (yield from self._warn_after(item, "teardown"))
+
+    def phase_stalls(self, item: pytest.Item, phase: str | None) -> list[Stall]:
+        return self.pending.pop(phase or "", []) if item is self.item else []
+
+    def _warn_after(self, item: pytest.Item, phase: str) -> Generator[None, Any, Any]:
+        try:
+            result = yield
+        except BaseException:
+            self.pending[phase] = super().phase_stalls(item, phase)
+            raise
+        stalls = self.pending[phase] = super().phase_stalls(item, phase)
+        _warn(item, stalls, phase)
+        return result
+
+
+def make_guard(config: pytest.Config) -> PhaseGuard:
+    """Return the guard for this session's mode."""
+    settings = config.stash[options.SETTINGS_KEY]
+    return WarningPhaseGuard(config) if settings.warn_only else PhaseGuard(config)
+
+
+def start_detector(config: pytest.Config, threshold_seconds: float) -> StallDetector:
+    """Start the detector on first use, so an unguarded run patches nothing."""
+    detector = config.stash.get(DETECTOR_KEY, None)
+    if detector is None:
+        from pytest_loopguard.detector import StallDetector
+
+        detector = StallDetector(threshold_seconds=threshold_seconds)
+        config.stash[DETECTOR_KEY] = detector
+        config.add_cleanup(detector.stop)
+        detector.start()
+    if detector.threshold_seconds != threshold_seconds:
+        detector.threshold_seconds = threshold_seconds
+    return detector
+
+
+def _warn(item: pytest.Item, stalls: list[Stall], phase: str) -> None:
+    """Emit one LoopguardWarning per stall, located at its blocking line."""
+    from pytest_loopguard.plugin import LoopguardWarning
+
+    for stall in stalls:
+        frame = stall.blocking_frame
+        filename, lineno = (str(item.path), 0) if frame is None else (frame.filename, frame.lineno)
+        filename = os.path.join(item.config.rootpath, filename)
+        warnings.warn_explicit(
+            LoopguardWarning(report.headline(stall, phase)), LoopguardWarning, filename, lineno
+        )
