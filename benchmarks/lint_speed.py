@@ -159,7 +159,7 @@ def print_report(tools: list[Tool]) -> None:
     """
     medians = {tool.name: (tool.median(0), tool.median(1)) for tool in tools}
     base_wall, base_cpu = medians[BASELINE]
-    print(f"\n{'tool':<22}{'wall s':>8}{'min..max':>15}{'x base':>7}{'cpu s':>9}{'x base':>7}"
+    print(f"\n{'tool':<22}{'wall s':>9}{'min..max':>19}{'x base':>8}{'cpu s':>9}{'x base':>8}"
           f"{'runs':>5}{'findings':>9}")
     for tool in tools:
         wall, cpu = medians[tool.name]
@@ -170,7 +170,7 @@ def print_report(tools: list[Tool]) -> None:
         spread = f"{min(walls):.2f}..{max(walls):.2f}"
         wall_x = f"{wall / base_wall:.2f}" if base_wall else "-"
         cpu_x = f"{cpu / base_cpu:.2f}" if base_cpu else "-"
-        print(f"{tool.name:<22}{wall:>8.2f}{spread:>15}{wall_x:>7}{cpu:>9.2f}{cpu_x:>7}"
+        print(f"{tool.name:<22}{wall:>9.2f}{spread:>19}{wall_x:>8}{cpu:>9.2f}{cpu_x:>8}"
               f"{len(walls):>5}{len(tool.findings):>9}")
     for tool in (t for t in tools if t.findings):
         codes = Counter(match["code"] for match in tool.findings)
