@@ -247,11 +247,17 @@ class StallDetector:
 
     def _activate(self, state: LoopState, close: Callable[[], None]) -> None:
         self._closers[state] = close
-        mark = self._cpu_marks.get(state.thread_id)
+        thread_id = state.thread_id
+        mark = self._cpu_marks.get(thread_id)
+        # pytest-asyncio runs each loop several times per test in one thread: the
+        # clock handle is checked on the first run of a loop in a thread only.
+        if mark is not None and state.cpu_checked_in == thread_id:
+            return
+        state.cpu_checked_in = thread_id
         handle = self._cpu_clock.handle()
         # A new thread often gets the id of one that ended: the clock handle tells them apart.
         if handle is not None and (mark is None or mark[0] != handle):
-            self._track_cpu(state.thread_id, handle)
+            self._track_cpu(thread_id, handle)
 
     def _deactivate(self, state: LoopState) -> None:
         self._closers.pop(state, None)

@@ -43,6 +43,7 @@ class LoopState:
         "stretch",
         "current",
         "running_of",
+        "cpu_checked_in",
         "_sample_stretch",
         "_counts",
         "_stacks",
@@ -60,6 +61,8 @@ class LoopState:
         # bound method of an object that holds this state: the cycle would keep a closed
         # loop alive until the cyclic GC runs (one loop per test under pytest-asyncio).
         self.running_of: Callable[[], str | None] | None = None
+        # The thread whose CPU clock handle the detector last checked for this loop.
+        self.cpu_checked_in: int | None = None
         self._sample_stretch = -1
         self._counts: dict[StackFrame, int] = {}
         self._stacks: dict[StackFrame, tuple[StackFrame, ...]] = {}
