@@ -1,14 +1,20 @@
 """asyncio probe: time each selector loop's busy stretches from its own thread.
 
-`BaseEventLoop.run_forever` is patched (every `run_until_complete` and
-`asyncio.run` goes through it). On entry it wraps that loop's
-`_selector.select` as an instance attribute; the wrapper ends the busy stretch
+The first `run_forever` of a loop under a started detector wraps that loop's
+`_selector.select` as an instance attribute (every `run_until_complete` and
+`asyncio.run` goes through `run_forever`). The wrapper ends the busy stretch
 when the loop enters select and starts the next one when select returns. That
 is two clock reads per loop iteration, however many callbacks the iteration
 runs, and it measures from the loop's thread, so the error is a few clock
 reads. Several callbacks that run back to back without a poll in between add
 up to one stretch, which is what "the loop could not get back to its poll"
 means; time inside select is idle by construction.
+
+The wrapper stays until the loop closes (`BaseEventLoop.close` is patched to
+remove it) or the detector stops (every loop still alive is unwrapped then).
+pytest-asyncio runs one loop about three times per test, so each later run
+only tells the watchdog that the loop runs now, and in which thread, and
+times the stretches before its first and after its last select.
 
 `Handle._run` is also patched to remember the callback running now (one
 attribute store per callback). That is only read when a stall ended with no
@@ -51,23 +57,68 @@ class AsyncioProbe:
     def __init__(self, hub: StallDetector) -> None:
         self.hub = hub
         self._patches: list[AttributePatch] = []
+        # Every loop whose select this probe wrapped, so that stop can unwrap them all.
+        # Weak: a loop dropped without close() must still be freed.
+        self._wrapped: weakref.WeakKeyDictionary[Any, _SelectorRun] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def install(self) -> None:
-        """Patch `BaseEventLoop.run_forever` and `Handle._run`."""
+        """Patch `BaseEventLoop.run_forever` and `close`, and `Handle._run`."""
         loop_cls = base_events.BaseEventLoop
-        run_forever = _make_run_forever(self.hub, loop_cls.run_forever)
         self._patches = [
-            AttributePatch(loop_cls, "run_forever", run_forever),
+            AttributePatch(loop_cls, "run_forever", _make_run_forever(self, loop_cls.run_forever)),
+            AttributePatch(loop_cls, "close", _make_close(self, loop_cls.close)),
             AttributePatch(events.Handle, "_run", _make_handle_run(events.Handle._run)),
         ]
         for patch in self._patches:
             patch.apply()
 
     def uninstall(self) -> None:
-        """Restore both methods."""
+        """Restore the methods and unwrap the select of every loop still alive."""
         for patch in reversed(self._patches):
             patch.restore()
         self._patches = []
+        wrapped, self._wrapped = self._wrapped, weakref.WeakKeyDictionary()
+        for run in list(wrapped.data.values()):  # a copy: loops may die meanwhile
+            run.unwrap()
+
+    def run_of(self, loop: Any) -> _SelectorRun | None:
+        """Return the loop's probe, None when it cannot be probed or runs already.
+
+        The probe is kept on the loop, so a loop's later runs find it with one
+        dictionary lookup.
+        """
+        namespace = getattr(loop, "__dict__", None)
+        if namespace is None:
+            return None
+        run = namespace.get(PROBE_ATTRIBUTE)
+        if run is None or run.hub is not self.hub or run.selector is not loop._selector:
+            run = self._wrap(loop, namespace)
+        return None if run is None or run.running else run
+
+    def _wrap(self, loop: Any, namespace: dict[str, Any]) -> _SelectorRun | None:
+        """Find or make this detector's probe of the loop (its first run, or a new selector)."""
+        selector = getattr(loop, "_selector", None)
+        if selector is None:
+            return None
+        run = self._wrapped.get(loop)  # another detector's probe may sit on the loop
+        if run is None or run.selector is not selector:
+            if run is not None:
+                run.unwrap()
+            self._wrapped[loop] = run = _SelectorRun(self.hub, loop, selector)
+            run.wrap()
+        namespace[PROBE_ATTRIBUTE] = run
+        return run
+
+    def release(self, loop: Any) -> None:
+        """Unwrap a closed loop's select, so the loop owes the cyclic GC nothing."""
+        try:
+            run = self._wrapped.pop(loop, None)
+        except TypeError:  # not weakly referenceable: never wrapped
+            return
+        if run is not None:
+            run.unwrap()
 
 
 def _make_handle_run(original: Any) -> Any:
@@ -82,46 +133,44 @@ def _make_handle_run(original: Any) -> Any:
     return _run
 
 
-def _make_run_forever(hub: StallDetector, original: Any) -> Any:
+def _make_run_forever(probe: AsyncioProbe, original: Any) -> Any:
+    hub = probe.hub
+
     def run_forever(loop: asyncio.AbstractEventLoop) -> None:
         if not hub._started:
             return original(loop)
         try:
-            probe = _probe_for(hub, loop)
-            if probe is not None:
-                probe.attach()
+            run = probe.run_of(loop)
+            if run is not None:
+                run.begin()
         except Exception as exc:  # an unusual loop or selector: run it unprobed
             hub._internal_error(exc)
-            probe = None
-        if probe is None:
+            run = None
+        if run is None:
             return original(loop)
         try:
             return original(loop)
         finally:
-            probe.detach()
+            run.end()
 
     run_forever.__wrapped__ = original  # type: ignore[attr-defined]
     return run_forever
 
 
-def _probe_for(hub: StallDetector, loop: Any) -> _SelectorRun | None:
-    """Return the loop's probe, made on its first run; None when it cannot or must not be probed.
+def _make_close(probe: AsyncioProbe, original: Any) -> Any:
+    def close(loop: asyncio.AbstractEventLoop) -> None:
+        original(loop)  # raises for a running loop, which then keeps its wrapper
+        try:
+            probe.release(loop)
+        except Exception as exc:  # closing must succeed whatever happens here
+            probe.hub._internal_error(exc)
 
-    The probe is kept on the loop because pytest-asyncio runs one loop several
-    times per test (fixtures, test, teardown): set-up is paid once per loop.
-    """
-    selector = getattr(loop, "_selector", None)
-    namespace = getattr(loop, "__dict__", None)
-    if selector is None or namespace is None:
-        return None
-    probe = namespace.get(PROBE_ATTRIBUTE)
-    if probe is None or probe.hub is not hub or probe.selector is not selector:
-        probe = namespace[PROBE_ATTRIBUTE] = _SelectorRun(hub, loop, selector)
-    return None if probe.attached else probe
+    close.__wrapped__ = original  # type: ignore[attr-defined]
+    return close
 
 
 class _SelectorRun:
-    """The probe of one loop: wraps its selector's select while the loop runs.
+    """The probe of one loop: its select wrapper and the loop's busy state.
 
     The loop holds its probe, so the probe holds the loop only weakly: a
     closed loop is then freed at once, as without loopguard, rather than left
@@ -134,41 +183,48 @@ class _SelectorRun:
         self.selector = selector
         self.state = LoopState(hub, "asyncio")
         self.state.running_of = functools.partial(_running, self.loop)
-        self.attached = False
+        self.running = False
         self._previous: Any = None
         self._wrapper: Any = None
 
-    def attach(self) -> None:
-        """Start timing: the loop is busy from now until its first select."""
-        state = self.state
-        state.thread_id = threading.get_ident()  # a loop may run in another thread next time
-        state.begin_busy(self.hub._clock())
-        previous = vars(self.selector).get("select")
-        if self._wrapper is None or previous is not self._previous:
-            self._previous = previous
-            self._wrapper = _make_select(self.hub, state, self.selector.select)
+    def wrap(self) -> None:
+        """Put the timing wrapper on the selector's select, over whatever is there."""
+        self._previous = vars(self.selector).get("select")
+        self._wrapper = _make_select(self.hub, self.state, self.selector.select)
         self.selector.select = self._wrapper
-        self.attached = True
-        self.hub._activate(state, self.close)
 
-    def close(self) -> None:
-        """Unwrap select (also called by the detector's stop while the loop runs)."""
+    def unwrap(self) -> None:
+        """Take the wrapper off again, unless someone wrapped select over it since.
+
+        Also the detector's closer of a running loop: stop may call it from
+        another thread, while the loop runs.
+        """
         if vars(self.selector).get("select") is self._wrapper:
             if self._previous is None:
                 del self.selector.select
             else:
                 self.selector.select = self._previous
+        loop = self.loop()
+        if loop is not None and vars(loop).get(PROBE_ATTRIBUTE) is self:
+            del vars(loop)[PROBE_ATTRIBUTE]
 
-    def detach(self) -> None:
+    def begin(self) -> None:
+        """Start timing a run: the loop is busy from now until its first select."""
+        state = self.state
+        state.thread_id = threading.get_ident()  # a loop may run in another thread next time
+        state.begin_busy(self.hub._clock())
+        self.running = True
+        self.hub._activate(state, self.unwrap)
+
+    def end(self) -> None:
         """Stop timing at loop exit; a stretch still going on counts as ended with the loop."""
         try:
             self.state.end_busy(self.hub._clock(), ended_with_loop=True)
-            self.close()
         finally:
-            self.attached = False
+            self.running = False
             self.hub._deactivate(self.state)
             loop = self.loop()
-            if loop is not None:
+            if loop is not None:  # the handle refers to the loop: no cycle left behind
                 vars(loop).pop(HANDLE_ATTRIBUTE, None)
 
 

@@ -146,13 +146,14 @@ def test_back_to_back_steps_without_a_poll_count_together(detector, clock):
 
 def test_time_waiting_in_select_is_not_counted(detector, clock):
     loop = asyncio.new_event_loop()
-    real_select = loop._selector.select
+    selector = loop._selector
+    real_select = selector.select
 
     def slow_select(timeout=None):
         clock.advance(5.0)
         return real_select(timeout)
 
-    loop._selector.select = slow_select
+    selector.select = slow_select
 
     async def main():
         for _ in range(3):
@@ -161,9 +162,11 @@ def test_time_waiting_in_select_is_not_counted(detector, clock):
 
     try:
         loop.run_until_complete(main())
-        assert loop._selector.select is slow_select  # our wrapper is gone again
+        loop.run_until_complete(main())  # the wrapper stays on the loop between runs
+        assert selector.select is not slow_select
     finally:
         loop.close()
+    assert selector.select is slow_select  # closing the loop took our wrapper off again
     assert detector.drain() == []
 
 
@@ -336,6 +339,31 @@ def test_stop_unwraps_a_loop_still_running_in_another_thread(clock):
     assert detector.drain() == []
 
 
+def test_stop_unwraps_an_idle_open_loop_and_a_restart_wraps_it_again(clock, cpu):
+    detector = StallDetector(THRESHOLD, clock=clock, watchdog=False, cpu_clock=cpu)
+    loop = asyncio.new_event_loop()
+
+    async def block():
+        clock.advance(0.2)
+        await asyncio.sleep(0)
+
+    try:
+        for _ in range(2):
+            with detector:
+                loop.run_until_complete(asyncio.sleep(0))
+                assert "select" in vars(loop._selector)
+            assert "select" not in vars(loop._selector)
+            loop.run_until_complete(block())  # unwatched while stopped
+        with detector:
+            loop.run_until_complete(block())
+            [stall] = detector.drain()
+    finally:
+        loop.close()
+    assert stall.duration_seconds == pytest.approx(0.2)
+    assert not stall.ended_with_loop  # timed by the select wrapper, not at loop exit
+    assert detector._errors == []
+
+
 def watchdog_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if "loopguard" in t.name]
 
@@ -345,6 +373,7 @@ def test_start_and_stop_are_idempotent_and_stop_removes_every_patch():
     uvloop = pytest.importorskip("uvloop")
     originals = (
         base_events.BaseEventLoop.run_forever,
+        base_events.BaseEventLoop.close,
         events.Handle._run,
         trio_run.setup_runner,
     )
@@ -356,12 +385,13 @@ def test_start_and_stop_are_idempotent_and_stop_removes_every_patch():
         assert len(watchdog_threads()) == 1
         assert base_events.BaseEventLoop.run_forever is not originals[0]
         assert "run_forever" in vars(uvloop.Loop)
-        assert trio_run.setup_runner is not originals[2]
+        assert trio_run.setup_runner is not originals[3]
     finally:
         detector.stop()
         detector.stop()
     assert (
         base_events.BaseEventLoop.run_forever,
+        base_events.BaseEventLoop.close,
         events.Handle._run,
         trio_run.setup_runner,
     ) == originals
