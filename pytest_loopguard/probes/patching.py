@@ -18,9 +18,12 @@ import importlib.abc
 import sys
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["AttributePatch", "WhenImported"]
+if TYPE_CHECKING:
+    from pytest_loopguard.detector import StallDetector
+
+__all__ = ["AttributePatch", "LazyProbe", "WhenImported"]
 
 _MISSING = object()
 
@@ -119,3 +122,42 @@ class _NotifyingLoader(importlib.abc.Loader):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
+
+
+class LazyProbe:
+    """A probe that patches one attribute of an optional library once it is imported.
+
+    Subclasses name the module whose import triggers the patch and say, in
+    `patch_for(module)`, which attribute to replace with what.
+    """
+
+    kind = ""
+    trigger_module = ""
+
+    def __init__(self, hub: StallDetector) -> None:
+        self.hub = hub
+        self._patch: AttributePatch | None = None
+        self._hook = WhenImported(self.trigger_module, self._patch_module)
+
+    def install(self) -> None:
+        """Patch now if the library is loaded, else when it gets imported."""
+        self._hook.install()
+
+    def uninstall(self) -> None:
+        """Stop waiting for the import and restore the patched attribute."""
+        self._hook.uninstall()
+        if self._patch is not None:
+            self._patch.restore()
+            self._patch = None
+
+    def patch_for(self, module: ModuleType) -> AttributePatch | None:
+        """Return the patch to apply to the freshly imported `module`, or None."""
+        raise NotImplementedError
+
+    def _patch_module(self, module: ModuleType) -> None:
+        if self._patch is not None or not self.hub._started:
+            return
+        patch = self.patch_for(module)
+        if patch is not None:
+            self._patch = patch
+            patch.apply()

@@ -31,7 +31,7 @@ import threading
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from pytest_loopguard.probes.patching import AttributePatch, WhenImported
+from pytest_loopguard.probes.patching import AttributePatch, LazyProbe
 from pytest_loopguard.probes.state import LoopState
 
 if TYPE_CHECKING:
@@ -40,33 +40,17 @@ if TYPE_CHECKING:
 __all__ = ["TrioProbe"]
 
 
-class TrioProbe:
+class TrioProbe(LazyProbe):
     """Patch trio's runner setup once trio is imported."""
 
     kind = "trio"
+    trigger_module = "trio._core._run"
 
-    def __init__(self, hub: StallDetector) -> None:
-        self.hub = hub
-        self._patch: AttributePatch | None = None
-        self._hook = WhenImported("trio._core._run", self._patch_module)
-
-    def install(self) -> None:
-        """Patch now if trio is loaded, else when it gets imported."""
-        self._hook.install()
-
-    def uninstall(self) -> None:
-        """Stop waiting for the import and restore `setup_runner`."""
-        self._hook.uninstall()
-        if self._patch is not None:
-            self._patch.restore()
-            self._patch = None
-
-    def _patch_module(self, module: ModuleType) -> None:
+    def patch_for(self, module: ModuleType) -> AttributePatch | None:
         original = getattr(module, "setup_runner", None)
-        if original is None or self._patch is not None or not self.hub._started:
-            return
-        self._patch = AttributePatch(module, "setup_runner", _make_setup_runner(self.hub, original))
-        self._patch.apply()
+        if original is None:
+            return None
+        return AttributePatch(module, "setup_runner", _make_setup_runner(self.hub, original))
 
 
 def _make_setup_runner(hub: StallDetector, original: Any) -> Any:

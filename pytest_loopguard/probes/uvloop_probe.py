@@ -21,7 +21,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from pytest_loopguard.probes.patching import AttributePatch, WhenImported
+from pytest_loopguard.probes.patching import AttributePatch, LazyProbe
 from pytest_loopguard.probes.state import LoopState
 
 if TYPE_CHECKING:
@@ -33,34 +33,18 @@ __all__ = ["HEARTBEAT_FRACTION", "UvloopProbe"]
 HEARTBEAT_FRACTION = 0.25
 
 
-class UvloopProbe:
+class UvloopProbe(LazyProbe):
     """Patch `uvloop.Loop.run_forever` once uvloop is imported."""
 
     kind = "uvloop"
+    trigger_module = "uvloop"
 
-    def __init__(self, hub: StallDetector) -> None:
-        self.hub = hub
-        self._patch: AttributePatch | None = None
-        self._hook = WhenImported("uvloop", self._patch_module)
-
-    def install(self) -> None:
-        """Patch now if uvloop is loaded, else when it gets imported."""
-        self._hook.install()
-
-    def uninstall(self) -> None:
-        """Stop waiting for the import and restore `run_forever`."""
-        self._hook.uninstall()
-        if self._patch is not None:
-            self._patch.restore()
-            self._patch = None
-
-    def _patch_module(self, module: ModuleType) -> None:
+    def patch_for(self, module: ModuleType) -> AttributePatch | None:
         loop_cls = getattr(module, "Loop", None)
-        if loop_cls is None or self._patch is not None or not self.hub._started:
-            return
+        if loop_cls is None:
+            return None
         wrapper = _make_run_forever(self.hub, loop_cls.run_forever)
-        self._patch = AttributePatch(loop_cls, "run_forever", wrapper)
-        self._patch.apply()
+        return AttributePatch(loop_cls, "run_forever", wrapper)
 
 
 def _make_run_forever(hub: StallDetector, original: Any) -> Any:
