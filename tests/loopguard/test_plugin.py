@@ -5,23 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from loopguard_sessions import HELPERS, QUIET, run
 
 pytest.importorskip("pytest_asyncio")
 
-QUIET = "asyncio_default_fixture_loop_scope = function\n"
-# Blocks well past the 50 ms limit the sessions use; the line is what tests assert.
-HELPERS = """
-import time
-
-def block(seconds=0.2):
-    time.sleep(seconds)
-"""
 BLOCK_LINE = "*helpers.py:4 in block"
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """Run a session in a subprocess; hypothesis' plugin would double its start-up time."""
-    return pytester.runpytest_subprocess("-p", "no:hypothesispytest", *args)
 
 
 def setup_session(pytester: pytest.Pytester, tests: str, ini: str = "") -> None:

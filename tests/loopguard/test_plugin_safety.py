@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from loopguard_sessions import QUIET, run
 
-QUIET = "asyncio_default_fixture_loop_scope = function\n"
 # What a started detector leaves in the process: its thread, its asyncio
 # patches and its import hook (for uvloop and trio).
 LEFTOVERS = """
@@ -21,11 +21,6 @@ def loopguard_leftovers():
     found += [repr(f) for f in sys.meta_path if type(f).__module__.startswith("pytest_loopguard")]
     return found
 """
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """Run a session in a subprocess; hypothesis' plugin would double its start-up time."""
-    return pytester.runpytest_subprocess("-p", "no:hypothesispytest", *args)
 
 
 @pytest.mark.parametrize("args", [(), ("--loopguard=off",)])
