@@ -17,10 +17,14 @@ only tells the watchdog that the loop runs now, and in which thread, and
 times the stretches before its first and after its last select.
 
 `Handle._run` is also patched to remember the callback running now (one
-attribute store per callback). That is only read when a stall ended with no
+dictionary store per callback). That is only read when a stall ended with no
 stack sample at all (a C call held the GIL throughout), to say which task or
 callback was running. It names the last callback of the stretch, which is the
 culprit when the stretch held a single callback.
+
+The probe keeps what it knows of a loop in its own dictionaries, keyed by the
+loop's id, and never writes to the loop: giving a loop an instance dictionary
+of its own would slow every attribute lookup asyncio makes on it.
 
 Loops that are not `BaseEventLoop` subclasses (uvloop) or have no selector
 (Windows' proactor loop) run unprobed here. A loop already running when the
@@ -44,11 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncioProbe"]
 
-# Attributes kept on a probed loop: its probe, and the callback it runs now.
-PROBE_ATTRIBUTE = "_loopguard_probe"
-HANDLE_ATTRIBUTE = "_loopguard_handle"
-
-
 class AsyncioProbe:
     """Patch asyncio's pure-Python loops for the life of a detector."""
 
@@ -57,19 +56,20 @@ class AsyncioProbe:
     def __init__(self, hub: StallDetector) -> None:
         self.hub = hub
         self._patches: list[AttributePatch] = []
-        # Every loop whose select this probe wrapped, so that stop can unwrap them all.
-        # Weak: a loop dropped without close() must still be freed.
-        self._wrapped: weakref.WeakKeyDictionary[Any, _SelectorRun] = (
-            weakref.WeakKeyDictionary()
-        )
+        # id(loop) -> the probe of each loop whose select is wrapped, so that stop
+        # can unwrap them all. An entry goes when its loop closes or is freed.
+        self._runs: dict[int, _SelectorRun] = {}
+        # id(loop) -> the handle that loop runs now, while it runs.
+        self._handles: dict[int, events.Handle] = {}
 
     def install(self) -> None:
         """Patch `BaseEventLoop.run_forever` and `close`, and `Handle._run`."""
         loop_cls = base_events.BaseEventLoop
+        self._runs, self._handles = {}, {}
         self._patches = [
             AttributePatch(loop_cls, "run_forever", _make_run_forever(self, loop_cls.run_forever)),
             AttributePatch(loop_cls, "close", _make_close(self, loop_cls.close)),
-            AttributePatch(events.Handle, "_run", _make_handle_run(events.Handle._run)),
+            AttributePatch(events.Handle, "_run", _make_handle_run(self._handles, events.Handle._run)),
         ]
         for patch in self._patches:
             patch.apply()
@@ -79,54 +79,44 @@ class AsyncioProbe:
         for patch in reversed(self._patches):
             patch.restore()
         self._patches = []
-        wrapped, self._wrapped = self._wrapped, weakref.WeakKeyDictionary()
-        for run in list(wrapped.data.values()):  # a copy: loops may die meanwhile
+        runs, self._runs = self._runs, {}
+        for run in list(runs.values()):  # a copy: loops may die meanwhile
             run.unwrap()
+        self._handles.clear()
 
     def run_of(self, loop: Any) -> _SelectorRun | None:
-        """Return the loop's probe, None when it cannot be probed or runs already.
-
-        The probe is kept on the loop, so a loop's later runs find it with one
-        dictionary lookup.
-        """
-        namespace = getattr(loop, "__dict__", None)
-        if namespace is None:
-            return None
-        run = namespace.get(PROBE_ATTRIBUTE)
-        if run is None or run.hub is not self.hub or run.selector is not loop._selector:
-            run = self._wrap(loop, namespace)
+        """Return the loop's probe, None when it cannot be probed or runs already."""
+        run = self._runs.get(id(loop))
+        if run is None or run.loop() is not loop or run.selector is not loop._selector:
+            run = self._wrap(loop, run)
         return None if run is None or run.running else run
 
-    def _wrap(self, loop: Any, namespace: dict[str, Any]) -> _SelectorRun | None:
-        """Find or make this detector's probe of the loop (its first run, or a new selector)."""
+    def _wrap(self, loop: Any, stale: _SelectorRun | None) -> _SelectorRun | None:
+        """Make the loop's probe: on its first run, or when it got a new selector."""
         selector = getattr(loop, "_selector", None)
         if selector is None:
             return None
-        run = self._wrapped.get(loop)  # another detector's probe may sit on the loop
-        if run is None or run.selector is not selector:
-            if run is not None:
-                run.unwrap()
-            self._wrapped[loop] = run = _SelectorRun(self.hub, loop, selector)
-            run.wrap()
-        namespace[PROBE_ATTRIBUTE] = run
+        if stale is not None and stale.loop() is loop:
+            stale.unwrap()
+        try:
+            run = _SelectorRun(self.hub, loop, selector, self._runs, self._handles)
+        except TypeError:  # not weakly referenceable: run it unprobed
+            return None
+        self._runs[id(loop)] = run
+        run.wrap()
         return run
 
     def release(self, loop: Any) -> None:
-        """Unwrap a closed loop's select, so the loop owes the cyclic GC nothing."""
-        try:
-            run = self._wrapped.pop(loop, None)
-        except TypeError:  # not weakly referenceable: never wrapped
-            return
-        if run is not None:
+        """Unwrap a closed loop's select and forget the loop."""
+        run = self._runs.get(id(loop))
+        if run is not None and run.loop() is loop:
+            del self._runs[id(loop)]
             run.unwrap()
 
 
-def _make_handle_run(original: Any) -> Any:
+def _make_handle_run(handles: dict[int, events.Handle], original: Any) -> Any:
     def _run(handle: events.Handle) -> None:
-        try:
-            handle._loop.__dict__[HANDLE_ATTRIBUTE] = handle
-        except AttributeError:  # a loop class with __slots__: nothing to remember
-            pass
+        handles[id(handle._loop)] = handle
         return original(handle)
 
     _run.__wrapped__ = original  # type: ignore[attr-defined]
@@ -172,18 +162,26 @@ def _make_close(probe: AsyncioProbe, original: Any) -> Any:
 class _SelectorRun:
     """The probe of one loop: its select wrapper and the loop's busy state.
 
-    The loop holds its probe, so the probe holds the loop only weakly: a
-    closed loop is then freed at once, as without loopguard, rather than left
-    to the cyclic garbage collector.
+    Holds the loop only weakly, so that a loop dropped without `close()` is
+    freed as without loopguard; its entry in the probe's table goes with it.
     """
 
-    def __init__(self, hub: StallDetector, loop: Any, selector: Any) -> None:
+    def __init__(
+        self,
+        hub: StallDetector,
+        loop: Any,
+        selector: Any,
+        runs: dict[int, _SelectorRun],
+        handles: dict[int, events.Handle],
+    ) -> None:
+        self.key = key = id(loop)
         self.hub = hub
-        self.loop = weakref.ref(loop)
+        self.loop = weakref.ref(loop, functools.partial(_forget, runs, key))
         self.selector = selector
         self.state = LoopState(hub, "asyncio")
-        self.state.running_of = functools.partial(_running, self.loop)
+        self.state.running_of = functools.partial(_running, handles, key)
         self.running = False
+        self._handles = handles
         self._previous: Any = None
         self._wrapper: Any = None
 
@@ -204,9 +202,6 @@ class _SelectorRun:
                 del self.selector.select
             else:
                 self.selector.select = self._previous
-        loop = self.loop()
-        if loop is not None and vars(loop).get(PROBE_ATTRIBUTE) is self:
-            del vars(loop)[PROBE_ATTRIBUTE]
 
     def begin(self) -> None:
         """Start timing a run: the loop is busy from now until its first select."""
@@ -223,15 +218,20 @@ class _SelectorRun:
         finally:
             self.running = False
             self.hub._deactivate(self.state)
-            loop = self.loop()
-            if loop is not None:  # the handle refers to the loop: no cycle left behind
-                vars(loop).pop(HANDLE_ATTRIBUTE, None)
+            # The handle refers to the loop: do not keep a stopped loop alive.
+            self._handles.pop(self.key, None)
 
 
-def _running(loop_ref: weakref.ref[Any]) -> str | None:
+def _forget(runs: dict[int, _SelectorRun], key: int, loop_ref: weakref.ref[Any]) -> None:
+    """Drop the entry of a loop freed without close(), unless its id has a new loop."""
+    run = runs.get(key)
+    if run is not None and run.loop is loop_ref:
+        del runs[key]
+
+
+def _running(handles: dict[int, events.Handle], key: int) -> str | None:
     """Name the callback the loop runs now (or ran last)."""
-    loop = loop_ref()
-    return None if loop is None else describe(vars(loop).get(HANDLE_ATTRIBUTE))
+    return describe(handles.get(key))
 
 
 def _make_select(hub: StallDetector, state: LoopState, inner: Any) -> Any:
