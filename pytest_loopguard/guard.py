@@ -46,6 +46,7 @@ class PhaseGuard:
         self.detector: StallDetector | None = None  # watches self.item; None: unguarded
         self.marker_error: str | None = None
         self.started: StallDetector | None = None  # the session's detector, once started
+        self.marker_parents: options.MarkerCache = {}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -72,7 +73,7 @@ class PhaseGuard:
         """Pick this item's threshold, start the detector if it is guarded, forget old stalls."""
         self.item, self.detector, self.marker_error = item, None, None
         try:
-            threshold_seconds = options.resolve_threshold(self.config, item)
+            threshold_seconds = options.resolve_threshold(self.config, item, self.marker_parents)
         except pytest.UsageError as error:
             # A bad marker fails its own test (in the call phase), not the session.
             self.marker_error = str(error)

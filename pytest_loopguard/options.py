@@ -20,6 +20,9 @@ __all__ = [
     "THRESHOLD_HELP",
     "AllowList",
     "Settings",
+    "MARKER_NAME",
+    "MarkerCache",
+    "closest_marker",
     "load_settings",
     "marker_threshold",
     "parse_duration",
@@ -28,6 +31,10 @@ __all__ = [
 
 ENV_VAR = "LOOPGUARD"
 MODES = ("fail", "warn")
+MARKER_NAME = "loopguard"
+
+# Parent node (module, class, ...) -> the loopguard marker closest to it, or None.
+MarkerCache = dict[pytest.Item | pytest.Collector, pytest.Mark | None]
 
 # Each help text is shared by the command-line option and the ini key.
 THRESHOLD_HELP = (
@@ -123,12 +130,35 @@ def load_settings(config: pytest.Config) -> Settings:
     return Settings(threshold_seconds, source, _mode(config), allow, report_path)
 
 
-def marker_threshold(item: pytest.Item) -> float | None:
+def closest_marker(item: pytest.Item, parents: MarkerCache | None = None) -> pytest.Mark | None:
+    """Return the loopguard marker closest to `item`, as `get_closest_marker` does.
+
+    `get_closest_marker` walks the item's whole node chain, which costs more
+    than the rest of loopguard's work for a test. A test's parents (module,
+    class) and their markers are settled once collection is over, so with a
+    `parents` cache each parent is asked once per session.
+    """
+    for mark in item.own_markers:
+        if mark.name == MARKER_NAME:
+            return mark
+    parent = item.parent
+    if parent is None:
+        return None
+    if parents is None:
+        return parent.get_closest_marker(MARKER_NAME)
+    try:
+        return parents[parent]
+    except KeyError:
+        found = parents[parent] = parent.get_closest_marker(MARKER_NAME)
+        return found
+
+
+def marker_threshold(item: pytest.Item, parents: MarkerCache | None = None) -> float | None:
     """Return the closest loopguard marker's threshold, or None without a marker.
 
     Raises pytest.UsageError when the marker's value is not a duration.
     """
-    marker = item.get_closest_marker("loopguard")
+    marker = closest_marker(item, parents)
     if marker is None:
         return None
     if len(marker.args) != 1 or marker.kwargs:
@@ -139,14 +169,16 @@ def marker_threshold(item: pytest.Item) -> float | None:
     return parse_duration(marker.args[0], "@pytest.mark.loopguard")
 
 
-def resolve_threshold(config: pytest.Config, item: pytest.Item | None = None) -> float:
+def resolve_threshold(
+    config: pytest.Config, item: pytest.Item | None = None, parents: MarkerCache | None = None
+) -> float:
     """Return the threshold in seconds for `item`: marker > CLI > env > ini.
 
     0.0 means loopguard is off. A marker may turn loopguard on for its tests
     even when the session has no threshold.
     """
     if item is not None:
-        from_marker = marker_threshold(item)
+        from_marker = marker_threshold(item, parents)
         if from_marker is not None:
             return from_marker
     settings = config.stash.get(SETTINGS_KEY, None)

@@ -8,6 +8,7 @@ from pytest_loopguard.options import (
     ENV_VAR,
     SETTINGS_KEY,
     AllowList,
+    MarkerCache,
     parse_duration,
     resolve_threshold,
 )
@@ -111,10 +112,12 @@ MARKED = """
 """
 
 
-def test_closest_marker_beats_cli(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("cached", [False, True], ids=["walk", "parents-cached"])
+def test_closest_marker_beats_cli(pytester: pytest.Pytester, cached: bool) -> None:
     write_ini(pytester)
     items, _ = pytester.inline_genitems(pytester.makepyfile(MARKED), "--loopguard=100ms")
-    by_name = {item.name: resolve_threshold(item.config, item) for item in items}
+    parents: MarkerCache | None = {} if cached else None
+    by_name = {item.name: resolve_threshold(item.config, item, parents) for item in items}
     assert by_name == {
         "test_off": 0.0,
         "test_in_class": pytest.approx(0.7),
