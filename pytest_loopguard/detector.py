@@ -100,7 +100,8 @@ class StallDetector:
         self._cpu_clock = cpu_clock or ThreadCpuClock()
         self._lock = threading.Lock()  # stalls, samples and errors; never on the hot path
         self._stalls: list[Stall] = []
-        # Running loops -> how to unhook each. Plain dict operations, atomic under the GIL.
+        # Watched loops -> how to unhook each: asyncio loops from their first run until
+        # they close, the others while they run. Plain dict operations, atomic under the GIL.
         self._closers: dict[LoopState, Callable[[], None]] = {}
         # Loop thread id -> (CPU clock handle, CPU seconds when the watchdog last looked).
         self._cpu_marks: dict[int, tuple[object, float]] = {}
@@ -249,8 +250,8 @@ class StallDetector:
         self._closers[state] = close
         thread_id = state.thread_id
         mark = self._cpu_marks.get(thread_id)
-        # pytest-asyncio runs each loop several times per test in one thread: the
-        # clock handle is checked on the first run of a loop in a thread only.
+        # Probes call this on each run of a loop, or when it moves to another thread:
+        # the clock handle is checked on the first call for a loop in a thread only.
         if mark is not None and state.cpu_checked_in == thread_id:
             return
         state.cpu_checked_in = thread_id

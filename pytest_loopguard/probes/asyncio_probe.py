@@ -10,11 +10,12 @@ reads. Several callbacks that run back to back without a poll in between add
 up to one stretch, which is what "the loop could not get back to its poll"
 means; time inside select is idle by construction.
 
-The wrapper stays until the loop closes (`BaseEventLoop.close` is patched to
-remove it) or the detector stops (every loop still alive is unwrapped then).
-pytest-asyncio runs one loop about three times per test, so each later run
-only tells the watchdog that the loop runs now, and in which thread, and
-times the stretches before its first and after its last select.
+The wrapper stays, and the watchdog keeps looking at the loop, until the loop
+closes (`BaseEventLoop.close` is patched to remove it), is freed, or the
+detector stops (every loop still alive is unwrapped then). pytest-asyncio runs
+one loop about three times per test, so each later run only times the
+stretches before its first and after its last select (and notes the thread,
+should it be another one); between runs the loop is idle to the watchdog.
 
 `Handle._run` is also patched to remember the callback running now (one
 dictionary store per callback). That is only read when a stall ended with no
@@ -84,34 +85,31 @@ class AsyncioProbe:
             run.unwrap()
         self._handles.clear()
 
-    def run_of(self, loop: Any) -> _SelectorRun | None:
-        """Return the loop's probe, None when it cannot be probed or runs already."""
-        run = self._runs.get(id(loop))
-        if run is None or run.loop() is not loop or run.selector is not loop._selector:
-            run = self._wrap(loop, run)
-        return None if run is None or run.running else run
+    def watch(self, loop: Any) -> _SelectorRun | None:
+        """Start watching a loop on its first run (or after it got a new selector).
 
-    def _wrap(self, loop: Any, stale: _SelectorRun | None) -> _SelectorRun | None:
-        """Make the loop's probe: on its first run, or when it got a new selector."""
-        selector = getattr(loop, "_selector", None)
-        if selector is None:
-            return None
-        if stale is not None and stale.loop() is loop:
-            stale.unwrap()
+        Returns None for a loop that cannot be watched: no selector, or not
+        weakly referenceable. Never raises: an unusual loop runs unprobed.
+        """
         try:
+            selector = getattr(loop, "_selector", None)
+            if selector is None:
+                return None
+            self.release(loop)  # a new selector: drop the wrapper of the old one
             run = _SelectorRun(self.hub, loop, selector, self._runs, self._handles)
-        except TypeError:  # not weakly referenceable: run it unprobed
+            self._runs[id(loop)] = run
+            run.watch()
+            return run
+        except Exception as exc:
+            self.hub._internal_error(exc)
             return None
-        self._runs[id(loop)] = run
-        run.wrap()
-        return run
 
     def release(self, loop: Any) -> None:
         """Unwrap a closed loop's select and forget the loop."""
         run = self._runs.get(id(loop))
         if run is not None and run.loop() is loop:
             del self._runs[id(loop)]
-            run.unwrap()
+            run.release()
 
 
 def _make_handle_run(handles: dict[int, events.Handle], original: Any) -> Any:
@@ -124,24 +122,16 @@ def _make_handle_run(handles: dict[int, events.Handle], original: Any) -> Any:
 
 
 def _make_run_forever(probe: AsyncioProbe, original: Any) -> Any:
-    hub = probe.hub
+    hub, runs = probe.hub, probe._runs
 
     def run_forever(loop: asyncio.AbstractEventLoop) -> None:
-        if not hub._started:
-            return original(loop)
-        try:
-            run = probe.run_of(loop)
-            if run is not None:
-                run.begin()
-        except Exception as exc:  # an unusual loop or selector: run it unprobed
-            hub._internal_error(exc)
-            run = None
-        if run is None:
-            return original(loop)
-        try:
-            return original(loop)
-        finally:
-            run.end()
+        if hub._started:
+            run = runs.get(id(loop))
+            if run is None or run.loop() is not loop or run.selector is not loop._selector:
+                run = probe.watch(loop)
+            if run is not None and not run.running:  # running: original() raises
+                return run.timed(original, loop)
+        return original(loop)
 
     run_forever.__wrapped__ = original  # type: ignore[attr-defined]
     return run_forever
@@ -185,11 +175,21 @@ class _SelectorRun:
         self._previous: Any = None
         self._wrapper: Any = None
 
-    def wrap(self) -> None:
-        """Put the timing wrapper on the selector's select, over whatever is there."""
+    def watch(self) -> None:
+        """Wrap the selector's select, over whatever is there, and show the loop to the watchdog.
+
+        The watchdog looks at the loop from now until it closes; between runs
+        the loop is idle to it, as while it waits in select.
+        """
         self._previous = vars(self.selector).get("select")
         self._wrapper = _make_select(self.hub, self.state, self.selector.select)
         self.selector.select = self._wrapper
+        self.hub._activate(self.state, self.unwrap)
+
+    def release(self) -> None:
+        """Stop watching the loop: it closed or was freed."""
+        self.hub._deactivate(self.state)
+        self.unwrap()
 
     def unwrap(self) -> None:
         """Take the wrapper off again, unless someone wrapped select over it since.
@@ -203,23 +203,27 @@ class _SelectorRun:
             else:
                 self.selector.select = self._previous
 
-    def begin(self) -> None:
-        """Start timing a run: the loop is busy from now until its first select."""
-        state = self.state
-        state.thread_id = threading.get_ident()  # a loop may run in another thread next time
-        state.begin_busy(self.hub._clock())
-        self.running = True
-        self.hub._activate(state, self.unwrap)
+    def timed(self, run_forever: Any, loop: Any) -> None:
+        """Run the loop, timing the stretches before its first and after its last select.
 
-    def end(self) -> None:
-        """Stop timing at loop exit; a stretch still going on counts as ended with the loop."""
+        A stretch still going on when the loop stops counts as ended with the loop.
+        """
+        hub, state = self.hub, self.state
+        thread_id = threading.get_ident()
+        if thread_id != state.thread_id:  # the loop runs in another thread than before
+            state.thread_id = thread_id
+            try:
+                hub._activate(state, self.unwrap)  # notes that thread's CPU clock
+            except Exception as exc:  # never let the probe keep the loop from running
+                hub._internal_error(exc)
+        state.begin_busy(hub._clock())
+        self.running = True
         try:
-            self.state.end_busy(self.hub._clock(), ended_with_loop=True)
+            return run_forever(loop)
         finally:
             self.running = False
-            self.hub._deactivate(self.state)
-            # The handle refers to the loop: do not keep a stopped loop alive.
-            self._handles.pop(self.key, None)
+            state.end_busy(hub._clock(), True)
+            self._handles.pop(self.key, None)  # the handle refers to the loop: drop it
 
 
 def _forget(runs: dict[int, _SelectorRun], key: int, loop_ref: weakref.ref[Any]) -> None:
@@ -227,6 +231,7 @@ def _forget(runs: dict[int, _SelectorRun], key: int, loop_ref: weakref.ref[Any])
     run = runs.get(key)
     if run is not None and run.loop is loop_ref:
         del runs[key]
+        run.release()
 
 
 def _running(handles: dict[int, events.Handle], key: int) -> str | None:

@@ -124,9 +124,16 @@ class _Instrument:
 
 
 def _host_loop_probed(hub: StallDetector) -> bool:
-    """Tell whether an asyncio or uvloop loop probed by `hub` runs in this thread."""
+    """Tell whether an asyncio or uvloop loop probed by `hub` runs in this thread.
+
+    A guest run starts from a callback of its host, so the host is busy now;
+    an asyncio loop that is open but not running is watched too, and idle.
+    """
     ident = threading.get_ident()
-    return any(s.thread_id == ident and s.kind != "trio" for s in hub._active)
+    return any(
+        s.thread_id == ident and s.kind != "trio" and s.busy_since is not None
+        for s in hub._active
+    )
 
 
 def _describe_run(runner: Any) -> str | None:
