@@ -39,9 +39,10 @@ DETECTOR_KEY = pytest.StashKey["StallDetector"]()
 class PhaseGuard:
     """Fail-mode hooks: one plain setup hook and one makereport wrapper per phase."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, records: list[dict[str, Any]]) -> None:
         self.config = config
         self.settings: options.Settings = config.stash[options.SETTINGS_KEY]
+        self.records = records  # every stall record this process made, for the summary
         self.item: pytest.Item | None = None  # the item being run, once its setup began
         self.detector: StallDetector | None = None  # watches self.item; None: unguarded
         self.marker_error: str | None = None
@@ -92,12 +93,11 @@ class PhaseGuard:
         detector = self.detector
         if detector is None or item is not self.item:
             return []
-        return self.keep(item, detector.drain())
+        stalls = detector.drain()
+        return self.keep(item, stalls) if stalls else stalls
 
     def keep(self, item: pytest.Item, stalls: list[Stall]) -> list[Stall]:
         """Drop allowed stalls and localize the rest for reporting."""
-        if not stalls:
-            return stalls
         rootdir = str(item.config.rootpath)
         allow = self.settings.allow
         kept = []
@@ -112,6 +112,7 @@ class PhaseGuard:
         """Attach the records; in fail mode, fail a passed phase or add the text."""
         records = [report.stall_to_record(s, rep.nodeid, rep.when) for s in stalls]
         setattr(rep, REPORT_ATTRIBUTE, records)
+        self.records.extend(records)
         if self.settings.warn_only:
             return
         test_file = report.relative_path(str(item.path), str(item.config.rootpath))
@@ -128,8 +129,8 @@ class PhaseGuard:
 class WarningPhaseGuard(PhaseGuard):
     """Warn-mode hooks: each phase is wrapped, so its warnings are raised inside it."""
 
-    def __init__(self, config: pytest.Config) -> None:
-        super().__init__(config)
+    def __init__(self, config: pytest.Config, records: list[dict[str, Any]]) -> None:
+        super().__init__(config, records)
         self.pending: dict[str, list[Stall]] = {}
 
     @pytest.hookimpl(wrapper=True)
@@ -161,10 +162,11 @@ class WarningPhaseGuard(PhaseGuard):
         return result
 
 
-def make_guard(config: pytest.Config) -> PhaseGuard:
-    """Return the guard for this session's mode."""
+def make_guard(config: pytest.Config, records: list[dict[str, Any]]) -> PhaseGuard:
+    """Return the guard for this session's mode; it adds its stall records to `records`."""
     settings = config.stash[options.SETTINGS_KEY]
-    return WarningPhaseGuard(config) if settings.warn_only else PhaseGuard(config)
+    guard_class = WarningPhaseGuard if settings.warn_only else PhaseGuard
+    return guard_class(config, records)
 
 
 def start_detector(config: pytest.Config, threshold_seconds: float) -> StallDetector:

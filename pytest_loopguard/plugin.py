@@ -24,23 +24,31 @@ class LoopguardWarning(pytest.PytestWarning):
 
 
 class StallRecorder:
-    """Collect stall records from every test report, also those xdist forwards.
+    """The stall records of the session, and the starved stretches xdist workers counted.
 
-    Also adds up the starved stretches each xdist worker counted: a worker
-    sends its count in `workeroutput` when it finishes.
+    The guard adds the records of the tests that run in this process as it
+    makes their reports, with no hook call per report. An xdist controller
+    runs no tests: `WorkerReports` adds what the workers send.
     """
 
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
         self.starved_in_workers = 0
 
+
+class WorkerReports:
+    """On an xdist controller: take the stall records and counts the workers send."""
+
+    def __init__(self, recorder: StallRecorder) -> None:
+        self.recorder = recorder
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.records.extend(getattr(report, REPORT_ATTRIBUTE, None) or ())
+        self.recorder.records.extend(getattr(report, REPORT_ATTRIBUTE, None) or ())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         output = getattr(node, "workeroutput", None) or {}
-        self.starved_in_workers += int(output.get(WORKER_STARVED_KEY, 0))
+        self.recorder.starved_in_workers += int(output.get(WORKER_STARVED_KEY, 0))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,10 +78,16 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"(got {settings.report_path!r})"
             )
     config.stash[options.SETTINGS_KEY] = settings
-    recorder = StallRecorder()
-    config.stash[RECORDER_KEY] = recorder
-    config.pluginmanager.register(recorder, "loopguard-recorder")
-    config.pluginmanager.register(make_guard(config), "loopguard-guard")
+    recorder = config.stash[RECORDER_KEY] = StallRecorder()
+    config.pluginmanager.register(make_guard(config, recorder.records), "loopguard-guard")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # xdist registers its controller in a trylast pytest_configure: look for it now.
+    config = session.config
+    if config.pluginmanager.has_plugin("dsession"):
+        recorder = config.stash[RECORDER_KEY]
+        config.pluginmanager.register(WorkerReports(recorder), "loopguard-worker-reports")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
