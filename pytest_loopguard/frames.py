@@ -18,7 +18,6 @@ import functools
 import importlib.util
 import linecache
 import os
-import sysconfig
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -79,6 +78,8 @@ def _machinery_prefixes() -> tuple[str, ...]:
 @functools.cache
 def _library_prefixes() -> tuple[str, ...]:
     """Return the standard library directories."""
+    import sysconfig  # here: loading the plugin should not cost every pytest run this import
+
     paths = sysconfig.get_paths()
     dirs = {paths.get("stdlib"), paths.get("platstdlib"), os.path.dirname(os.__file__)}
     return tuple(os.path.join(d, "") for d in dirs if d)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_loopguard import options, report
+from pytest_loopguard import options
 
 if TYPE_CHECKING:
     from pytest_loopguard.detector import StallDetector
@@ -98,6 +98,8 @@ class PhaseGuard:
 
     def keep(self, item: pytest.Item, stalls: list[Stall]) -> list[Stall]:
         """Drop allowed stalls and localize the rest for reporting."""
+        from pytest_loopguard import report  # only once something stalled: see plugin
+
         rootdir = str(item.config.rootpath)
         allow = self.settings.allow
         kept = []
@@ -110,6 +112,8 @@ class PhaseGuard:
 
     def add_to_report(self, item: pytest.Item, rep: pytest.TestReport, stalls: list[Stall]) -> None:
         """Attach the records; in fail mode, fail a passed phase or add the text."""
+        from pytest_loopguard import report
+
         records = [report.stall_to_record(s, rep.nodeid, rep.when) for s in stalls]
         setattr(rep, REPORT_ATTRIBUTE, records)
         self.records.extend(records)
@@ -186,6 +190,7 @@ def start_detector(config: pytest.Config, threshold_seconds: float) -> StallDete
 
 def _warn(item: pytest.Item, stalls: list[Stall], phase: str) -> None:
     """Emit one LoopguardWarning per stall, located at its blocking line."""
+    from pytest_loopguard import report
     from pytest_loopguard.plugin import LoopguardWarning
 
     for stall in stalls:

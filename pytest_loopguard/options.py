@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import pytest
 
@@ -74,8 +74,7 @@ def parse_duration(text: object, source: str) -> float:
     return float(match["number"]) * _UNIT_SECONDS[match["unit"]]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Session-wide loopguard settings, checked once at configure time."""
 
     threshold_seconds: float  # 0.0 when the session gives no threshold
@@ -187,8 +186,7 @@ def resolve_threshold(
     return _session_threshold(config)[0]
 
 
-@dataclass(frozen=True)
-class AllowList:
+class AllowList(NamedTuple):
     """The `loopguard_allow` patterns, matched against a stall's blocking frame.
 
     `module:function` patterns match on the frame's dotted module path, taken

@@ -1,14 +1,19 @@
-"""pytest hooks for loopguard: wire options, detector and report together."""
+"""pytest hooks for loopguard: wire options, detector and report together.
+
+Every pytest run in an environment with loopguard installed loads this module,
+loopguard on or off. So it imports only what configuring needs; the detector
+is imported when a guarded test first runs, and `report` (with json) where a
+stall or the header is printed.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import pytest
 
-from pytest_loopguard import options, report
+from pytest_loopguard import options
 from pytest_loopguard.guard import DETECTOR_KEY, REPORT_ATTRIBUTE, make_guard
 
 __all__ = ["LoopguardWarning", "REPORT_ATTRIBUTE"]
@@ -100,6 +105,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     settings = config.stash[options.SETTINGS_KEY]
     if settings.threshold_seconds <= 0:
         return None
+    from pytest_loopguard import report
+
     return (
         f"loopguard: on, threshold {report.format_ms(settings.threshold_seconds)} "
         f"(from {settings.threshold_source}), mode {settings.mode}"
@@ -127,11 +134,15 @@ def pytest_terminal_summary(
     if _is_worker(config):
         return
     records = config.stash[RECORDER_KEY].records
+    starved = _starved(config)
+    if not records and not starved:
+        return
+    from pytest_loopguard import report
+
     if records:
         terminalreporter.section("loopguard: tests that blocked the event loop, worst first")
         for line in report.summary_lines(records):
             terminalreporter.line(line)
-    starved = _starved(config)
     if starved:
         terminalreporter.write_sep("=", report.starved_line(starved), yellow=True)
 
@@ -144,6 +155,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     settings = config.stash[options.SETTINGS_KEY]
     if settings.report_path is None:
         return
+    import json
+
+    from pytest_loopguard import report
+
     document = report.report_document(
         config.stash[RECORDER_KEY].records,
         settings.threshold_seconds * 1000.0,

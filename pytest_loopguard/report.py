@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import linecache
 import os
 from collections.abc import Iterable, Sequence
@@ -54,16 +53,15 @@ def relative_path(path: str, rootdir: str | None) -> str:
 def _localize_frame(frame: StackFrame, rootdir: str | None) -> StackFrame:
     """Fill a missing source line and make the path relative to rootdir."""
     source = frame.source_line or linecache.getline(frame.filename, frame.lineno)
-    return dataclasses.replace(
-        frame, filename=relative_path(frame.filename, rootdir), source_line=source.strip()
+    return frame._replace(
+        filename=relative_path(frame.filename, rootdir), source_line=source.strip()
     )
 
 
 def localize(stall: Stall, rootdir: str | None) -> Stall:
     """Return `stall` with paths relative to rootdir and source lines filled in."""
     blocking = stall.blocking_frame
-    return dataclasses.replace(
-        stall,
+    return stall._replace(
         blocking_frame=None if blocking is None else _localize_frame(blocking, rootdir),
         stack=tuple(_localize_frame(frame, rootdir) for frame in stall.stack),
         samples=tuple((_localize_frame(f, rootdir), n) for f, n in stall.samples),
