@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncioProbe"]
 
+
 class AsyncioProbe:
     """Patch asyncio's pure-Python loops for the life of a detector."""
 
@@ -65,12 +66,12 @@ class AsyncioProbe:
 
     def install(self) -> None:
         """Patch `BaseEventLoop.run_forever` and `close`, and `Handle._run`."""
-        loop_cls = base_events.BaseEventLoop
+        loop_cls, handle_cls = base_events.BaseEventLoop, events.Handle
         self._runs, self._handles = {}, {}
         self._patches = [
             AttributePatch(loop_cls, "run_forever", _make_run_forever(self, loop_cls.run_forever)),
             AttributePatch(loop_cls, "close", _make_close(self, loop_cls.close)),
-            AttributePatch(events.Handle, "_run", _make_handle_run(self._handles, events.Handle._run)),
+            AttributePatch(handle_cls, "_run", _make_handle_run(self._handles, handle_cls._run)),
         ]
         for patch in self._patches:
             patch.apply()
