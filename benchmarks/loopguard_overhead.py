@@ -19,9 +19,11 @@ prints the instructions each executed: a count that does not depend on the machi
 (it leaves out what runs in the kernel, and the cost of cache misses). Under valgrind the
 suite runs about fifty times slower, so keep `--tests` small with it or be patient.
 
-The children run as users' pytest runs do: with bytecode caches. The project is compiled
-when the benchmark starts and one untimed run writes pytest's caches of the test files,
-so no configuration pays for compiling (PYTHONDONTWRITEBYTECODE is dropped for all of them).
+The children run as users' pytest runs do: in the suite's folder (from the checkout, pytest
+would find the project's editable-install metadata there and assertion-rewrite the plugin's
+modules on every run), and with bytecode caches. The project is compiled when the
+benchmark starts and one untimed run writes pytest's caches of the test files, so no
+configuration pays for compiling (PYTHONDONTWRITEBYTECODE is dropped for all of them).
 """
 
 from __future__ import annotations
@@ -60,10 +62,11 @@ class BenchError(Exception):
 
 
 def _checked(
-    argv: list[str], what: str, env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)
+    argv: list[str], what: str, env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,),
+    cwd: Path | None = None,
 ) -> str:
     """Run a command and return its output, or raise BenchError with its tail."""
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, cwd=cwd)
     if done.returncode not in ok:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
         raise BenchError(f"{what} failed (exit {done.returncode}):\n{tail}")
@@ -122,7 +125,8 @@ def time_run(python: Path, suite: Path, args: tuple[str, ...], extra_env: dict[s
     argv = [str(python), "-m", "pytest", "-p", "no:cacheprovider", str(suite), *args]
     guarded = "--loopguard=100ms" in args
     started, cpu_started = time.perf_counter(), _children_cpu()
-    output = _checked(argv, "pytest " + " ".join(args), env, ok=(0, 1) if guarded else (0,))
+    output = _checked(argv, "pytest " + " ".join(args), env, ok=(0, 1) if guarded else (0,),
+                      cwd=suite)
     elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu_started
     stalls = _stalled_tests(output)
     if f"{tests - stalls} passed" not in output:
@@ -171,7 +175,8 @@ def count_instructions(python: Path, suite: Path, args: tuple[str, ...],
                 f"--callgrind-out-file={out}", str(python), "-m", "pytest",
                 "-p", "no:cacheprovider", "-q", str(suite), *args]
         started = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False,
+                              cwd=suite)
         elapsed = time.perf_counter() - started
         match = re.search(r"Collected : (\d+)", done.stderr)
         if done.returncode != 0 or match is None:
