@@ -5,7 +5,7 @@ calls pluggy can make: a plain `pytest_runtest_setup` picks the item's
 threshold, starts the detector and drops the stalls from before the test; the
 `pytest_runtest_makereport` wrapper, which pytest calls right after each
 phase, takes the stalls recorded since and turns the phase's report into a
-failure. Hook wrappers around each phase (a generator per phase) are only used
+failure (and fails the call phase of a test whose loopguard marker is bad). Hook wrappers around each phase (a generator per phase) are only used
 in warn mode, where the warning must be raised inside the phase so that
 `-W error::...LoopguardWarning` fails the test like any other warning.
 
@@ -53,11 +53,6 @@ class PhaseGuard:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.prepare(item)
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> None:
-        if self.marker_error is not None and item is self.item:
-            pytest.fail(self.marker_error, pytrace=False)
-
     # trylast: an inner wrapper. pytest's xfail handling wraps it and decides the
     # outcome of xfail-marked tests from their own exceptions, stall or not.
     @pytest.hookimpl(wrapper=True, trylast=True)
@@ -68,6 +63,8 @@ class PhaseGuard:
         stalls = self.phase_stalls(item, rep.when)
         if stalls:
             self.add_to_report(item, rep, stalls)
+        if self.marker_error is not None and rep.when == "call" and item is self.item:
+            _fail(rep, self.marker_error)  # a bad marker fails its own test, not the session
         return rep
 
     def prepare(self, item: pytest.Item) -> None:
@@ -76,8 +73,7 @@ class PhaseGuard:
         try:
             threshold_seconds = options.resolve_threshold(self.config, item, self.marker_parents)
         except pytest.UsageError as error:
-            # A bad marker fails its own test (in the call phase), not the session.
-            self.marker_error = str(error)
+            self.marker_error = str(error)  # reported with the call phase
             threshold_seconds = self.settings.threshold_seconds
         if threshold_seconds > 0:
             detector = self.started
@@ -121,13 +117,7 @@ class PhaseGuard:
             return
         test_file = report.relative_path(str(item.path), str(item.config.rootpath))
         text = "\n\n".join(report.format_stall(s, rep.when, test_file) for s in stalls)
-        if rep.passed:
-            rep.outcome = "failed"
-            rep.longrepr = f"loopguard: {text}"
-        elif hasattr(rep.longrepr, "addsection"):
-            rep.longrepr.addsection("loopguard", text)
-        else:
-            rep.sections.append(("loopguard", text))
+        _fail(rep, text)
 
 
 class WarningPhaseGuard(PhaseGuard):
@@ -145,7 +135,6 @@ class WarningPhaseGuard(PhaseGuard):
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        PhaseGuard.pytest_runtest_call(self, item)
         return (yield from self._warn_after(item, "call"))
 
     @pytest.hookimpl(wrapper=True)
@@ -186,6 +175,17 @@ def start_detector(config: pytest.Config, threshold_seconds: float) -> StallDete
     if detector.threshold_seconds != threshold_seconds:
         detector.threshold_seconds = threshold_seconds
     return detector
+
+
+def _fail(rep: pytest.TestReport, text: str) -> None:
+    """Fail a passed phase with `text`; below a failure or an error, add it as a section."""
+    if rep.passed:
+        rep.outcome = "failed"
+        rep.longrepr = f"loopguard: {text}"
+    elif hasattr(rep.longrepr, "addsection"):
+        rep.longrepr.addsection("loopguard", text)
+    else:
+        rep.sections.append(("loopguard", text))
 
 
 def _warn(item: pytest.Item, stalls: list[Stall], phase: str) -> None:
