@@ -5,8 +5,9 @@ calls pluggy can make: a plain `pytest_runtest_setup` picks the item's
 threshold, starts the detector and drops the stalls from before the test; the
 `pytest_runtest_makereport` wrapper, which pytest calls right after each
 phase, takes the stalls recorded since and turns the phase's report into a
-failure (and fails the call phase of a test whose loopguard marker is bad). Hook wrappers around each phase (a generator per phase) are only used
-in warn mode, where the warning must be raised inside the phase so that
+failure (and fails the call phase of a test whose loopguard marker is bad).
+Hook wrappers around each phase (a generator per phase) are only used in warn
+mode, where the warning must be raised inside the phase so that
 `-W error::...LoopguardWarning` fails the test like any other warning.
 
 One guard is registered per pytest config (not module-level state), so an
