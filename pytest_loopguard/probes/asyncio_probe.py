@@ -86,9 +86,11 @@ class AsyncioProbe:
             run.unwrap()
         self._handles.clear()
 
-    def watch(self, loop: Any) -> _SelectorRun | None:
+    def watch(self, loop: Any, stale: _SelectorRun | None) -> _SelectorRun | None:
         """Start watching a loop on its first run (or after it got a new selector).
 
+        `stale` is what the probe's table holds under the loop's id: the probe
+        of the loop's old selector, or of a dead loop that had the same id.
         Returns None for a loop that cannot be watched: no selector, or not
         weakly referenceable. Never raises: an unusual loop runs unprobed.
         """
@@ -96,7 +98,8 @@ class AsyncioProbe:
             selector = getattr(loop, "_selector", None)
             if selector is None:
                 return None
-            self.release(loop)  # a new selector: drop the wrapper of the old one
+            if stale is not None:
+                self.release(loop)  # a new selector: drop the wrapper of the old one
             run = _SelectorRun(self.hub, loop, selector, self._runs, self._handles)
             self._runs[id(loop)] = run
             run.watch()
@@ -129,7 +132,7 @@ def _make_run_forever(probe: AsyncioProbe, original: Any) -> Any:
         if hub._started:
             run = runs.get(id(loop))
             if run is None or run.loop() is not loop or run.selector is not loop._selector:
-                run = probe.watch(loop)
+                run = probe.watch(loop, run)
             if run is not None and not run.running:  # running: original() raises
                 return run.timed(original, loop)
         return original(loop)

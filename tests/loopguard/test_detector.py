@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json.decoder
+import selectors
 import sys
 import threading
 import weakref
@@ -361,6 +362,30 @@ def test_stop_unwraps_an_idle_open_loop_and_a_restart_wraps_it_again(clock, cpu)
         loop.close()
     assert stall.duration_seconds == pytest.approx(0.2)
     assert not stall.ended_with_loop  # timed by the select wrapper, not at loop exit
+    assert detector._errors == []
+
+
+def test_a_loop_given_a_new_selector_is_timed_through_the_new_one(clock, detector):
+    loop = asyncio.new_event_loop()
+
+    async def block():
+        clock.advance(0.2)
+        await asyncio.sleep(0)
+
+    try:
+        loop.run_until_complete(asyncio.sleep(0))
+        old = loop._selector
+        assert "select" in vars(old)
+        loop._selector = selectors.DefaultSelector()
+        loop._add_reader(loop._ssock.fileno(), loop._read_from_self)  # its self-pipe
+        old.close()
+        loop.run_until_complete(block())
+        [stall] = detector.drain()
+        assert "select" not in vars(old)  # the old selector's wrapper was taken off
+        assert "select" in vars(loop._selector)
+    finally:
+        loop.close()
+    assert not stall.ended_with_loop  # timed between two polls of the new selector
     assert detector._errors == []
 
 
