@@ -1,0 +1,36 @@
+"""Fixtures of the StallDetector tests: fake clocks and frames, and a started detector."""
+
+from __future__ import annotations
+
+import pytest
+from detector_fakes import THRESHOLD, FakeClock, FakeCpuClock, FakeFrames
+
+from pytest_loopguard.detector import StallDetector
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def frames() -> FakeFrames:
+    return FakeFrames()
+
+
+@pytest.fixture
+def cpu(clock: FakeClock) -> FakeCpuClock:
+    return FakeCpuClock(clock)
+
+
+@pytest.fixture
+def detector(clock: FakeClock, frames: FakeFrames, cpu: FakeCpuClock):
+    detector = StallDetector(
+        THRESHOLD, clock=clock, frames=frames, watchdog=False, cpu_clock=cpu
+    )
+    detector.start()
+    try:
+        yield detector
+    finally:
+        detector.stop()
+    assert detector._errors == []

@@ -1,0 +1,81 @@
+"""Fakes for StallDetector tests: a clock, thread CPU clocks and stack frames set by hand.
+
+The detector tests run real asyncio loops against them, so nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import SimpleNamespace
+
+
+THRESHOLD = 0.1
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FakeCpuClock:
+    """Each thread's CPU time follows the fake clock, except while `starve`d."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.lost = 0.0
+        self.available = True
+        self.generation = 0  # of the thread that has the calling thread's id
+
+    def handle(self) -> object | None:
+        return (threading.get_ident(), self.generation) if self.available else None
+
+    def read(self, handle: object) -> float | None:
+        if handle[1] != self.generation:  # type: ignore[index]
+            return None  # that thread has ended
+        return self.clock.now - self.lost
+
+    def end_thread(self) -> None:
+        """Let the calling thread end and a new thread take its id."""
+        self.generation += 1
+
+    def starve(self, seconds: float) -> None:
+        """Let wall time pass during which the thread did not run."""
+        self.clock.advance(seconds)
+        self.lost += seconds
+
+
+class FakeFrames:
+    """Stands in for sys._current_frames: the loop thread shows `self.frame`."""
+
+    def __init__(self) -> None:
+        self.frame: object = None
+
+    def __call__(self) -> dict[int, object]:
+        return {threading.get_ident(): self.frame}
+
+    def show(self, *entries: tuple[str, int, str]) -> None:
+        """Make the stack these (filename, lineno, function) entries, outermost first."""
+        frame = None
+        for filename, lineno, function in entries:
+            code = SimpleNamespace(co_filename=filename, co_name=function, co_qualname=function)
+            frame = SimpleNamespace(f_code=code, f_lineno=lineno, f_back=frame)
+        self.frame = frame
+
+
+def run(coro) -> None:
+    asyncio.run(coro)
+
+
+def write_app(tmp_path) -> str:
+    path = tmp_path / "app.py"
+    path.write_text("def work():\n    total = crunch(1)\n    total += crunch(2)\n")
+    return str(path)
