@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from detector_fakes import THRESHOLD, FakeClock, FakeCpuClock, FakeFrames
+from detector_fakes import THRESHOLD, FakeClock, FakeCpuClock, FakeFrames, started
 
 from pytest_loopguard.detector import StallDetector
 
@@ -25,12 +25,6 @@ def cpu(clock: FakeClock) -> FakeCpuClock:
 
 @pytest.fixture
 def detector(clock: FakeClock, frames: FakeFrames, cpu: FakeCpuClock):
-    detector = StallDetector(
-        THRESHOLD, clock=clock, frames=frames, watchdog=False, cpu_clock=cpu
+    yield from started(
+        StallDetector(THRESHOLD, clock=clock, frames=frames, watchdog=False, cpu_clock=cpu)
     )
-    detector.start()
-    try:
-        yield detector
-    finally:
-        detector.stop()
-    assert detector._errors == []

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from types import SimpleNamespace
 
+from pytest_loopguard.detector import StallDetector
 
 THRESHOLD = 0.1
 
@@ -79,3 +81,13 @@ def write_app(tmp_path) -> str:
     path = tmp_path / "app.py"
     path.write_text("def work():\n    total = crunch(1)\n    total += crunch(2)\n")
     return str(path)
+
+
+def started(detector: StallDetector) -> Iterator[StallDetector]:
+    """Start `detector` for one test, stop it after, and check it met no internal error."""
+    detector.start()
+    try:
+        yield detector
+    finally:
+        detector.stop()
+    assert detector._errors == []

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from detector_fakes import started
 
 from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.detector import StallDetector
@@ -31,14 +32,8 @@ def block() -> None:
 
 
 @pytest.fixture
-def detector():
-    detector = StallDetector(THRESHOLD)
-    detector.start()
-    try:
-        yield detector
-    finally:
-        detector.stop()
-    assert detector._errors == []
+def detector():  # the real clock and stacks, unlike the fakes of conftest's detector
+    yield from started(StallDetector(THRESHOLD))
 
 
 def assert_one_stall(detector: StallDetector, kind: str, thread: str = "MainThread") -> None:
