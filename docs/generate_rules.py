@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 import ast  # noqa: E402
 
+from docs.links import doc_url  # noqa: E402
 from flake8_asyncblock import engine  # noqa: E402
 from flake8_asyncblock.registry import RULES  # noqa: E402
 from flake8_asyncblock.rule import Invalid, Rule  # noqa: E402
@@ -119,7 +120,7 @@ def render_readme_table() -> str:
     rows = ["| Code | Slug | Default | Fix | Flags |", "|---|---|---|---|---|"]
     for rule in RULES:
         on = "on" if rule.default_enabled else "off"
-        link = f"[{rule.code}](docs/rules.md#{rule.code.lower()}-{rule.slug})"
+        link = f"[{rule.code}]({doc_url('docs/rules.md', f'{rule.code.lower()}-{rule.slug}')})"
         rows.append(f"| {link} | `{rule.slug}` | {on} | {rule.fix or 'none'} | {rule.summary} |")
     return "\n".join(rows) + "\n"
 
