@@ -64,8 +64,7 @@ from typing import Any
 from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.frames import capture_stack, default_is_user_frame
 from pytest_loopguard.probes import make_probes
-from pytest_loopguard.probes.state import LoopState
-from pytest_loopguard.stall import Stall
+from pytest_loopguard.probes.hub import Finding, WatchedLoop
 
 __all__ = ["MIN_CPU_FRACTION", "SAMPLE_AFTER_FRACTION", "WATCHDOG_NAME", "StallDetector"]
 
@@ -79,7 +78,10 @@ MIN_WAKE_INTERVAL_SECONDS = 0.001
 
 
 class StallDetector:
-    """Record every stall of every event loop that runs while started."""
+    """Record every stall of every event loop that runs while started.
+
+    Implements `probes.hub.Hub`: the members named there are what its probes use.
+    """
 
     def __init__(
         self,
@@ -92,46 +94,44 @@ class StallDetector:
         cpu_clock: ThreadCpuClock | None = None,
     ) -> None:
         """Prepare a detector; `watchdog=False` leaves sampling to explicit `sample()` calls."""
-        self._threshold_seconds = _checked_threshold(threshold_seconds)
-        self._clock = clock
+        self._wake = threading.Event()  # set by stop() and by a threshold change
+        self.threshold_seconds = threshold_seconds
+        self.clock = clock
         self._frames = frames
         self._is_user_frame = is_user_frame or default_is_user_frame
         self._use_watchdog = watchdog
         self._cpu_clock = cpu_clock or ThreadCpuClock()
-        self._lock = threading.Lock()  # stalls, samples and errors; never on the hot path
-        self._stalls: list[Stall] = []
+        self._lock = threading.Lock()  # findings, errors, starved, start/stop; never hot
+        self._findings: list[Finding] = []
         # Watched loops -> how to unhook each: asyncio loops from their first run until
         # they close, the others while they run. Plain dict operations, atomic under the GIL.
-        self._closers: dict[LoopState, Callable[[], None]] = {}
+        self._closers: dict[WatchedLoop, Callable[[], None]] = {}
         # Loop thread id -> (CPU clock handle, CPU seconds when the watchdog last looked).
         self._cpu_marks: dict[int, tuple[object, float]] = {}
         self._errors: list[BaseException] = []
         self.starved = 0
-        self._started = False
+        self.started = False
         self._probes = make_probes(self)
-        self._wake = threading.Event()  # set by stop() and by a threshold change
         self._thread: threading.Thread | None = None
 
-    @property
-    def threshold_seconds(self) -> float:
-        """Return the longest busy stretch that is not a stall."""
-        return self._threshold_seconds
+    # The longest busy stretch that is not a stall. A plain attribute, not a property:
+    # probes read it on every loop iteration, where a property call would cost more
+    # than the rest of their work. Setting it goes through __setattr__ instead.
+    threshold_seconds: float
 
-    @threshold_seconds.setter
-    def threshold_seconds(self, value: float) -> None:
-        self._threshold_seconds = _checked_threshold(value)
-        self._wake.set()  # the watchdog may be sleeping for half the old threshold
-
-    @property
-    def _active(self) -> tuple[LoopState, ...]:
-        return tuple(self._closers)
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Check a new threshold and wake the watchdog for it; other attributes as usual."""
+        if name == "threshold_seconds":
+            value = _checked_threshold(value)
+            self._wake.set()  # the watchdog may be sleeping for half the old threshold
+        object.__setattr__(self, name, value)
 
     def start(self) -> None:
         """Install the probes and start the watchdog thread; a second call does nothing."""
         with self._lock:
-            if self._started:
+            if self.started:
                 return
-            self._started = True
+            self.started = True
         try:
             for probe in self._probes:
                 probe.install()
@@ -146,9 +146,9 @@ class StallDetector:
     def stop(self) -> None:
         """Remove every patch and join the watchdog; safe to call twice or in `finally`."""
         with self._lock:
-            if not self._started:
+            if not self.started:
                 return
-            self._started = False
+            self.started = False
             closers = list(self._closers.values())
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
@@ -159,13 +159,13 @@ class StallDetector:
         for close in closers:  # loops still running in other threads go unprobed from now on
             close()
 
-    def drain(self) -> list[Stall]:
-        """Return the stalls recorded since the last drain and forget them."""
-        if not self._stalls:
+    def drain(self) -> list[Finding]:
+        """Return the findings recorded since the last drain and forget them."""
+        if not self._findings:
             return []
         with self._lock:
-            stalls, self._stalls = self._stalls, []
-        return stalls
+            findings, self._findings = self._findings, []
+        return findings
 
     def sample(self) -> float:
         """Look at every running loop once, the watchdog's job; return when to look next.
@@ -173,11 +173,11 @@ class StallDetector:
         Samples the stack of each loop busy for more than half the threshold
         and notes the CPU time of every other loop thread.
         """
-        now = self._clock()
-        threshold = self._threshold_seconds
+        now = self.clock()
+        threshold = self.threshold_seconds
         limit = threshold * SAMPLE_AFTER_FRACTION
         delay = limit
-        long_stretches: list[tuple[LoopState, int]] = []
+        long_stretches: list[tuple[WatchedLoop, int]] = []
         for state in tuple(self._closers):
             since = state.busy_since
             if since is None:
@@ -208,16 +208,16 @@ class StallDetector:
 
     def _watch(self) -> None:
         wake = self._wake
-        while self._started:
+        while self.started:
             try:
                 delay = self.sample()
             except Exception as exc:  # keep watching; a bad predicate must not end detection
-                self._internal_error(exc)
+                self.internal_error(exc)
                 delay = MAX_SAMPLE_INTERVAL_SECONDS
             wake.wait(delay)
             wake.clear()
 
-    def _sample_stacks(self, long_stretches: list[tuple[LoopState, int]]) -> None:
+    def _sample_stacks(self, long_stretches: list[tuple[WatchedLoop, int]]) -> None:
         current = self._frames()
         for state, stretch in long_stretches:
             frame = current.get(state.thread_id)
@@ -226,9 +226,7 @@ class StallDetector:
             stack = capture_stack(frame, self._is_user_frame)
             del frame
             if stack:
-                with self._lock:
-                    if state.stretch == stretch:
-                        state.add_sample(stretch, stack)
+                state.add_sample(stretch, stack)
 
     def _note_cpu(self, skip: set[int]) -> None:
         """Note each loop thread's CPU time, except of those in a long stretch now."""
@@ -244,9 +242,10 @@ class StallDetector:
             else:
                 marks[thread_id] = (handle, cpu)
 
-    # The probes' side of the detector: called from loop threads.
+    # The Hub: what the probes call, from loop threads.
 
-    def _activate(self, state: LoopState, close: Callable[[], None]) -> None:
+    def activate(self, state: WatchedLoop, close: Callable[[], None]) -> None:
+        """Show a loop to the watchdog until `deactivate` or stop, which calls `close`."""
         self._closers[state] = close
         thread_id = state.thread_id
         mark = self._cpu_marks.get(thread_id)
@@ -260,8 +259,13 @@ class StallDetector:
         if handle is not None and (mark is None or mark[0] != handle):
             self._track_cpu(thread_id, handle)
 
-    def _deactivate(self, state: LoopState) -> None:
+    def deactivate(self, state: WatchedLoop) -> None:
+        """Stop watching a loop."""
         self._closers.pop(state, None)
+
+    def watched_loops(self) -> tuple[WatchedLoop, ...]:
+        """Return the loops shown to the watchdog now."""
+        return tuple(self._closers)
 
     def _track_cpu(self, thread_id: int, handle: object) -> None:
         """Start noting the CPU time of the calling loop thread, new to the detector."""
@@ -269,7 +273,7 @@ class StallDetector:
         if cpu is not None:
             self._cpu_marks[thread_id] = (handle, cpu)
 
-    def _starved(self, thread_id: int) -> bool:
+    def was_starved(self, thread_id: int) -> bool:
         """Tell whether the calling loop thread barely ran since the watchdog last noted it.
 
         Called on the loop thread when a stall without a sample ends; counts
@@ -279,18 +283,19 @@ class StallDetector:
         if mark is None or thread_id != threading.get_ident():
             return False
         cpu = self._cpu_clock.read(mark[0])
-        if cpu is None or cpu - mark[1] >= self._threshold_seconds * MIN_CPU_FRACTION:
+        if cpu is None or cpu - mark[1] >= self.threshold_seconds * MIN_CPU_FRACTION:
             return False
         with self._lock:
             self.starved += 1
         return True
 
-    def _record(self, stall: Stall) -> None:
+    def record(self, finding: Finding) -> None:
+        """Keep a finding of a probe until the next drain."""
         with self._lock:
-            self._stalls.append(stall)
+            self._findings.append(finding)
 
-    def _internal_error(self, exc: BaseException) -> None:
-        # Kept for debugging and tests; detection errors must never reach the loop.
+    def internal_error(self, exc: BaseException) -> None:
+        """Keep an error of a probe or of the watchdog; it must never reach the loop."""
         with self._lock:
             if len(self._errors) < 100:
                 self._errors.append(exc)

@@ -6,9 +6,12 @@ imports these, and a frozen dataclass costs about a millisecond to create.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-__all__ = ["StackFrame", "Stall"]
+__all__ = ["LoopKind", "StackFrame", "Stall"]
+
+# The kinds of event loop a probe times.
+LoopKind = Literal["asyncio", "uvloop", "trio"]
 
 
 class StackFrame(NamedTuple):
@@ -25,7 +28,7 @@ class Stall(NamedTuple):
 
     duration_seconds: float
     threshold_seconds: float
-    loop_kind: str  # "asyncio", "uvloop" or "trio"
+    loop_kind: LoopKind
     thread_name: str
     # The deepest frame of user code seen while blocked; None when the thread
     # could not be sampled in time (a C call holding the GIL for the whole stall).

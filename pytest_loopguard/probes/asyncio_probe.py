@@ -39,13 +39,11 @@ import functools
 import threading
 import weakref
 from asyncio import base_events, events
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.probes.patching import AttributePatch
 from pytest_loopguard.probes.state import LoopState, describe
-
-if TYPE_CHECKING:
-    from pytest_loopguard.detector import StallDetector
 
 __all__ = ["AsyncioProbe"]
 
@@ -55,7 +53,7 @@ class AsyncioProbe:
 
     kind = "asyncio"
 
-    def __init__(self, hub: StallDetector) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._patches: list[AttributePatch] = []
         # id(loop) -> the probe of each loop whose select is wrapped, so that stop
@@ -105,7 +103,7 @@ class AsyncioProbe:
             run.watch()
             return run
         except Exception as exc:
-            self.hub._internal_error(exc)
+            self.hub.internal_error(exc)
             return None
 
     def release(self, loop: Any) -> None:
@@ -129,7 +127,7 @@ def _make_run_forever(probe: AsyncioProbe, original: Any) -> Any:
     hub, runs = probe.hub, probe._runs
 
     def run_forever(loop: asyncio.AbstractEventLoop) -> None:
-        if hub._started:
+        if hub.started:
             run = runs.get(id(loop))
             if run is None or run.loop() is not loop or run.selector is not loop._selector:
                 run = probe.watch(loop, run)
@@ -147,7 +145,7 @@ def _make_close(probe: AsyncioProbe, original: Any) -> Any:
         try:
             probe.release(loop)
         except Exception as exc:  # closing must succeed whatever happens here
-            probe.hub._internal_error(exc)
+            probe.hub.internal_error(exc)
 
     close.__wrapped__ = original  # type: ignore[attr-defined]
     return close
@@ -162,7 +160,7 @@ class _SelectorRun:
 
     def __init__(
         self,
-        hub: StallDetector,
+        hub: Hub,
         loop: Any,
         selector: Any,
         runs: dict[int, _SelectorRun],
@@ -188,11 +186,11 @@ class _SelectorRun:
         self._previous = vars(self.selector).get("select")
         self._wrapper = _make_select(self.hub, self.state, self.selector.select)
         self.selector.select = self._wrapper
-        self.hub._activate(self.state, self.unwrap)
+        self.hub.activate(self.state, self.unwrap)
 
     def release(self) -> None:
         """Stop watching the loop: it closed or was freed."""
-        self.hub._deactivate(self.state)
+        self.hub.deactivate(self.state)
         self.unwrap()
 
     def unwrap(self) -> None:
@@ -217,16 +215,16 @@ class _SelectorRun:
         if thread_id != state.thread_id:  # the loop runs in another thread than before
             state.thread_id = thread_id
             try:
-                hub._activate(state, self.unwrap)  # notes that thread's CPU clock
+                hub.activate(state, self.unwrap)  # notes that thread's CPU clock
             except Exception as exc:  # never let the probe keep the loop from running
-                hub._internal_error(exc)
-        state.begin_busy(hub._clock())
+                hub.internal_error(exc)
+        state.begin_busy(hub.clock())
         self.running = True
         try:
             return run_forever(loop)
         finally:
             self.running = False
-            state.end_busy(hub._clock(), True)
+            state.end_busy(hub.clock(), True)
             self._handles.pop(self.key, None)  # the handle refers to the loop: drop it
 
 
@@ -243,14 +241,14 @@ def _running(handles: dict[int, events.Handle], key: int) -> str | None:
     return describe(handles.get(key))
 
 
-def _make_select(hub: StallDetector, state: LoopState, inner: Any) -> Any:
-    clock = hub._clock
+def _make_select(hub: Hub, state: LoopState, inner: Any) -> Any:
+    clock = hub.clock
 
     def select(timeout: float | None = None) -> Any:
         since = state.busy_since
         if since is not None:
             now = clock()
-            if now - since > hub._threshold_seconds:
+            if now - since > hub.threshold_seconds:
                 state.finish(now, now - since)
             state.busy_since = None
         try:

@@ -18,10 +18,9 @@ import importlib.abc
 import sys
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from pytest_loopguard.detector import StallDetector
+from pytest_loopguard.probes.hub import Hub
 
 __all__ = ["AttributePatch", "LazyProbe", "WhenImported"]
 
@@ -134,7 +133,7 @@ class LazyProbe:
     kind = ""
     trigger_module = ""
 
-    def __init__(self, hub: StallDetector) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._patch: AttributePatch | None = None
         self._hook = WhenImported(self.trigger_module, self._patch_module)
@@ -155,7 +154,7 @@ class LazyProbe:
         raise NotImplementedError
 
     def _patch_module(self, module: ModuleType) -> None:
-        if self._patch is not None or not self.hub._started:
+        if self._patch is not None or not self.hub.started:
             return
         patch = self.patch_for(module)
         if patch is not None:

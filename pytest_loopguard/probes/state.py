@@ -7,24 +7,21 @@ busy stretch). Those writes are the whole hot path and take no lock.
 
 The watchdog thread reads both fields, and when a stretch has lasted long
 enough it samples the loop thread's stack and files the sample under that
-stretch number (under the detector's lock). When the stretch ends on the loop
+stretch number (under the state's own lock). When the stretch ends on the loop
 thread and turns out longer than the threshold, `finish` collects the samples
 of that same stretch and records a Stall. Samples of any other stretch are
 ignored, so a sample taken just as a stretch ended never lands on the next one.
 A stall with no sample at all is first checked against the loop thread's CPU
-time (`StallDetector._starved`): one the thread barely ran for is not recorded.
+time (`Hub.was_starved`): one the thread barely ran for is not recorded.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from pytest_loopguard.stall import StackFrame, Stall
-
-if TYPE_CHECKING:
-    from pytest_loopguard.detector import StallDetector
+from pytest_loopguard.probes.hub import Hub
+from pytest_loopguard.stall import LoopKind, StackFrame, Stall
 
 __all__ = ["LoopState", "describe"]
 
@@ -44,12 +41,13 @@ class LoopState:
         "current",
         "running_of",
         "cpu_checked_in",
+        "_lock",
         "_sample_stretch",
         "_counts",
         "_stacks",
     )
 
-    def __init__(self, hub: StallDetector, kind: str) -> None:
+    def __init__(self, hub: Hub, kind: LoopKind) -> None:
         self.hub = hub
         self.kind = kind
         self.thread_id = threading.get_ident()
@@ -63,6 +61,7 @@ class LoopState:
         self.running_of: Callable[[], str | None] | None = None
         # The thread whose CPU clock handle the detector last checked for this loop.
         self.cpu_checked_in: int | None = None
+        self._lock = threading.Lock()  # the samples; taken by the watchdog and by finish
         self._sample_stretch = -1
         self._counts: dict[StackFrame, int] = {}
         self._stacks: dict[StackFrame, tuple[StackFrame, ...]] = {}
@@ -75,12 +74,17 @@ class LoopState:
     def end_busy(self, now: float, ended_with_loop: bool = False) -> None:
         """Mark the loop as idle again, recording a stall if it was busy too long."""
         since = self.busy_since
-        if since is not None and now - since > self.hub._threshold_seconds:
+        if since is not None and now - since > self.hub.threshold_seconds:
             self.finish(now, now - since, ended_with_loop=ended_with_loop)
         self.busy_since = None
 
     def add_sample(self, stretch: int, stack: tuple[StackFrame, ...]) -> None:
-        """File one sampled stack under its stretch; the caller holds the hub's lock."""
+        """File one sampled stack under its stretch, unless that stretch has ended."""
+        with self._lock:
+            if self.stretch == stretch:
+                self._file_sample(stretch, stack)
+
+    def _file_sample(self, stretch: int, stack: tuple[StackFrame, ...]) -> None:
         if stretch != self._sample_stretch:
             self._sample_stretch = stretch
             self._counts = {}
@@ -94,11 +98,11 @@ class LoopState:
         try:
             self._record(now, duration, ended_with_loop)
         except Exception as exc:  # the loop must keep running whatever happens here
-            self.hub._internal_error(exc)
+            self.hub.internal_error(exc)
 
     def _record(self, now: float, duration: float, ended_with_loop: bool) -> None:
         hub = self.hub
-        with hub._lock:
+        with self._lock:
             if self._sample_stretch == self.stretch:
                 counts, stacks = self._counts, self._stacks
             else:
@@ -107,13 +111,13 @@ class LoopState:
             self._counts = {}
             self._stacks = {}
         ranked = tuple(sorted(counts.items(), key=lambda item: -item[1]))
-        if not ranked and hub._starved(self.thread_id):
+        if not ranked and hub.was_starved(self.thread_id):
             return  # the process was not scheduled: not a stall of this loop's code
         blocking = ranked[0][0] if ranked else None
-        hub._record(
+        hub.record(
             Stall(
                 duration_seconds=duration,
-                threshold_seconds=hub._threshold_seconds,
+                threshold_seconds=hub.threshold_seconds,
                 loop_kind=self.kind,
                 thread_name=threading.current_thread().name,  # finish runs on the loop's thread
                 blocking_frame=blocking,

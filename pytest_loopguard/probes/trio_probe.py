@@ -29,13 +29,11 @@ from __future__ import annotations
 import sys
 import threading
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.probes.patching import AttributePatch, LazyProbe
 from pytest_loopguard.probes.state import LoopState
-
-if TYPE_CHECKING:
-    from pytest_loopguard.detector import StallDetector
 
 __all__ = ["TrioProbe"]
 
@@ -53,15 +51,15 @@ class TrioProbe(LazyProbe):
         return AttributePatch(module, "setup_runner", _make_setup_runner(self.hub, original))
 
 
-def _make_setup_runner(hub: StallDetector, original: Any) -> Any:
+def _make_setup_runner(hub: Hub, original: Any) -> Any:
     def setup_runner(*args: Any, **kwargs: Any) -> Any:
         runner = original(*args, **kwargs)
-        if hub._started:
+        if hub.started:
             try:
                 guest = sys._getframe(1).f_code.co_name == "start_guest_run"
                 runner.instruments.add_instrument(_Instrument(hub, runner, guest))
             except Exception as exc:  # run unprobed rather than break trio
-                hub._internal_error(exc)
+                hub.internal_error(exc)
         return runner
 
     setup_runner.__wrapped__ = original  # type: ignore[attr-defined]
@@ -71,13 +69,13 @@ def _make_setup_runner(hub: StallDetector, original: Any) -> Any:
 class _Instrument:
     """trio instrument timing one run; trio calls only the hooks defined here."""
 
-    def __init__(self, hub: StallDetector, runner: Any, guest: bool) -> None:
+    def __init__(self, hub: Hub, runner: Any, guest: bool) -> None:
         self.hub = hub
         self.instruments = runner.instruments
         self.guest = guest
         self.state = LoopState(hub, "trio")
         self.state.running_of = lambda: _describe_run(runner)
-        self.clock = hub._clock
+        self.clock = hub.clock
         self.active = False
 
     def before_run(self) -> None:
@@ -88,7 +86,7 @@ class _Instrument:
         self.state.thread_id = threading.get_ident()
         self.state.begin_busy(self.clock())
         self.active = True
-        hub._activate(self.state, self.close)
+        hub.activate(self.state, self.close)
 
     def close(self) -> None:
         """Stop timing; called by the detector's stop from any thread."""
@@ -99,7 +97,7 @@ class _Instrument:
         since = state.busy_since
         if since is not None:
             now = self.clock()
-            if now - since > self.hub._threshold_seconds:
+            if now - since > self.hub.threshold_seconds:
                 state.finish(now, now - since)
             state.busy_since = None
         if not self.active:
@@ -118,12 +116,12 @@ class _Instrument:
     def _leave(self) -> None:
         # Removing ourselves from inside a hook is safe: trio iterates over a copy.
         self.active = False
-        self.hub._deactivate(self.state)
+        self.hub.deactivate(self.state)
         if self in self.instruments.get("_all", ()):
             self.instruments.remove_instrument(self)
 
 
-def _host_loop_probed(hub: StallDetector) -> bool:
+def _host_loop_probed(hub: Hub) -> bool:
     """Tell whether an asyncio or uvloop loop probed by `hub` runs in this thread.
 
     A guest run starts from a callback of its host, so the host is busy now;
@@ -132,7 +130,7 @@ def _host_loop_probed(hub: StallDetector) -> bool:
     ident = threading.get_ident()
     return any(
         s.thread_id == ident and s.kind != "trio" and s.busy_since is not None
-        for s in hub._active
+        for s in hub.watched_loops()
     )
 
 

@@ -19,13 +19,11 @@ stack sample was taken.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.probes.patching import AttributePatch, LazyProbe
 from pytest_loopguard.probes.state import LoopState
-
-if TYPE_CHECKING:
-    from pytest_loopguard.detector import StallDetector
 
 __all__ = ["HEARTBEAT_FRACTION", "UvloopProbe"]
 
@@ -47,15 +45,15 @@ class UvloopProbe(LazyProbe):
         return AttributePatch(loop_cls, "run_forever", wrapper)
 
 
-def _make_run_forever(hub: StallDetector, original: Any) -> Any:
+def _make_run_forever(hub: Hub, original: Any) -> Any:
     def run_forever(loop: Any) -> None:
-        if not hub._started or loop.is_running():
+        if not hub.started or loop.is_running():
             return original(loop)
         try:
             heartbeat = _Heartbeat(hub, loop)
             heartbeat.attach()
         except Exception as exc:  # run unprobed rather than break the loop
-            hub._internal_error(exc)
+            hub.internal_error(exc)
             return original(loop)
         try:
             return original(loop)
@@ -69,7 +67,7 @@ def _make_run_forever(hub: StallDetector, original: Any) -> Any:
 class _Heartbeat:
     """The tick of one uvloop run."""
 
-    def __init__(self, hub: StallDetector, loop: Any) -> None:
+    def __init__(self, hub: Hub, loop: Any) -> None:
         self.hub = hub
         self.loop = loop
         self.state = LoopState(hub, "uvloop")
@@ -79,8 +77,8 @@ class _Heartbeat:
 
     def attach(self) -> None:
         """Schedule the first tick and let the watchdog see the loop."""
-        self._schedule(self.hub._clock())
-        self.hub._activate(self.state, self.close)
+        self._schedule(self.hub.clock())
+        self.hub.activate(self.state, self.close)
 
     def close(self) -> None:
         """Stop ticking; safe from any thread (the next tick just does not reschedule)."""
@@ -90,26 +88,26 @@ class _Heartbeat:
         """At loop exit: a tick overdue by more than the threshold is a stall that ended the run."""
         try:
             if not self.closed:
-                self._check(self.hub._clock(), ended_with_loop=True)
+                self._check(self.hub.clock(), ended_with_loop=True)
         finally:
             self.closed = True
             self.handle.cancel()
-            self.hub._deactivate(self.state)
+            self.hub.deactivate(self.state)
 
     def _schedule(self, now: float) -> None:
-        self.interval = self.hub._threshold_seconds * HEARTBEAT_FRACTION
+        self.interval = self.hub.threshold_seconds * HEARTBEAT_FRACTION
         self.state.begin_busy(now + self.interval)
         self.handle = self.loop.call_later(self.interval, self._tick)
 
     def _tick(self) -> None:
         if self.closed:
             return
-        now = self.hub._clock()
+        now = self.hub.clock()
         self._check(now, ended_with_loop=False)
         self._schedule(now)
 
     def _check(self, now: float, ended_with_loop: bool) -> None:
         late = now - self.state.busy_since  # type: ignore[operator]
         estimate = late + self.interval / 2
-        if late > 0 and estimate > self.hub._threshold_seconds:
+        if late > 0 and estimate > self.hub.threshold_seconds:
             self.state.finish(now, estimate, ended_with_loop)

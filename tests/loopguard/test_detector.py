@@ -239,8 +239,8 @@ def test_start_and_stop_are_idempotent_and_stop_removes_every_patch():
 
 def test_context_manager_starts_and_stops():
     with StallDetector(THRESHOLD) as detector:
-        assert detector._started and len(watchdog_threads()) == 1
-    assert not detector._started and watchdog_threads() == []
+        assert detector.started and len(watchdog_threads()) == 1
+    assert not detector.started and watchdog_threads() == []
 
 
 def test_watchdog_sleeps_until_a_stretch_could_need_a_sample(detector, clock):

@@ -1,0 +1,86 @@
+"""The Hub protocol: the only detector members a probe may use, and what a probe must offer.
+
+`StallDetector` implements `Hub`; probes are built with one and see nothing
+else of the detector. What a probe may rely on:
+
+- `clock()` and `threshold_seconds` are plain attributes, cheap enough to read
+  on every loop iteration. `threshold_seconds` may change between any two
+  reads (the guard sets it per test); read it again for each stretch rather
+  than keeping a copy. `clock` never changes: a probe may bind it once.
+- `started` is true from `start()` until `stop()`. Patches that outlive a stop
+  (a method another library wrapped over ours) check it and step aside.
+- `activate(state, close)` shows a loop's `LoopState` to the watchdog, which
+  then samples its stack while it is busy; call it again when the loop runs
+  in another thread, so that thread's CPU clock is noted. `close` is called,
+  possibly from another thread, if the detector stops while the loop is still
+  watched. `deactivate(state)` ends the watching; both are safe to repeat.
+- `watched_loops()` returns the states shown to the watchdog now.
+- `record(finding)` hands a finished finding to the detector, from any thread;
+  `drain()` gives it to the guard. A `Stall` today; a probe that records
+  other findings (blocking calls) adds its type to `Finding`.
+- `was_starved(thread_id)`, called on the loop thread when a stall without any
+  stack sample ends, tells whether that thread barely got CPU since the
+  watchdog last looked (the stall is then dropped and counted, not recorded).
+- `internal_error(exc)` keeps an error of the probe's own for the report; a
+  probe catches its errors and never lets one reach the loop it watches.
+
+Nothing here takes the detector's lock, and the hot path (a loop iteration)
+touches only `clock`, `threshold_seconds` and the probe's own `LoopState`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeAlias
+
+from pytest_loopguard.stall import LoopKind, StackFrame, Stall
+
+__all__ = ["Finding", "Hub", "Probe", "WatchedLoop"]
+
+# What a probe may pass to `Hub.record`.
+Finding: TypeAlias = Stall
+
+
+class WatchedLoop(Protocol):
+    """What the watchdog reads of a loop a probe activated (a `probes.state.LoopState`)."""
+
+    kind: LoopKind
+    thread_id: int  # the thread the loop runs in
+    busy_since: float | None  # clock time the current busy stretch began; None: polling
+    stretch: int  # bumped at the start of each busy stretch
+    cpu_checked_in: int | None  # the hub's: thread whose CPU clock it checked for this loop
+
+    def add_sample(self, stretch: int, stack: tuple[StackFrame, ...]) -> None: ...
+
+
+class Hub(Protocol):
+    """The detector as a probe sees it."""
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
+    @property
+    def threshold_seconds(self) -> float: ...
+
+    @property
+    def started(self) -> bool: ...
+
+    def activate(self, state: WatchedLoop, close: Callable[[], None]) -> None: ...
+
+    def deactivate(self, state: WatchedLoop) -> None: ...
+
+    def watched_loops(self) -> tuple[WatchedLoop, ...]: ...
+
+    def record(self, finding: Finding) -> None: ...
+
+    def was_starved(self, thread_id: int) -> bool: ...
+
+    def internal_error(self, exc: BaseException) -> None: ...
+
+
+class Probe(Protocol):
+    """What the detector needs of a probe: patch on start, unpatch on stop."""
+
+    def install(self) -> None: ...
+
+    def uninstall(self) -> None: ...
