@@ -121,9 +121,24 @@ def _targets(target: ast.AST, value: ast.expr | None) -> Iterator[tuple[str, Bin
     if isinstance(target, ast.Name):
         yield target.id, ("value", value) if value is not None else OPAQUE
         return
+    if _same_shape(target, value):  # `p1, p2 = Path(a), Path(b)`: pair them up
+        for part, item in zip(target.elts, value.elts):  # type: ignore[union-attr]
+            yield from _targets(part, item)
+        return
     for sub in ast.walk(target):
         if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
             yield sub.id, OPAQUE
+
+
+def _same_shape(target: ast.AST, value: ast.expr | None) -> bool:
+    """Tell whether `target` and `value` are tuples or lists of equal length, unstarred."""
+    sequences = (ast.Tuple, ast.List)
+    return (
+        isinstance(target, sequences)
+        and isinstance(value, sequences)
+        and len(target.elts) == len(value.elts)
+        and not any(isinstance(node, ast.Starred) for node in (*target.elts, *value.elts))
+    )
 
 
 def _walrus_targets(expr: ast.expr) -> Iterator[tuple[str, Binding]]:

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from flake8_asyncblock.call_table import CallTable, tabled
 from flake8_asyncblock.names import CONSTRUCTORS, Names
 from flake8_asyncblock.rule import Rule, Violation
 from flake8_asyncblock.scope import Scope
@@ -71,8 +72,14 @@ def check(
     instances = [rule(scope, names, settings) for rule in active]
     visit: _Handlers = {}
     leave: _Handlers = {}
+    # Data-only BlockingCallRules share one lookup per call instead of one visit each.
+    calls = [instance for instance in instances if tabled(instance)]
+    if calls:  # the handler takes the ast.Call it is keyed by
+        visit[ast.Call] = (CallTable(calls, scope, names).visit_Call,)  # type: ignore[assignment]
     for instance in instances:
         for phase, node_class, attr in dispatch_names(type(instance)):
+            if attr == "visit_Call" and instance in calls:
+                continue
             table = visit if phase == "visit" else leave
             table[node_class] = (*table.get(node_class, ()), getattr(instance, attr))
     _walk(tree, scope, visit, leave)

@@ -13,6 +13,7 @@ __all__ = ["ATTRIBUTE_TYPES", "CONSTRUCTORS", "Names"]
 
 #: Call (qualified name) -> type name of the value it returns. Rules add their
 #: own through `Rule.constructors`; annotations naming a key map to its value.
+#: `T()` keys type a call of a value of type T, `T["key"]`/`T[]` its items.
 CONSTRUCTORS: Mapping[str, str] = {
     "requests.Session": "requests.Session",
     "requests.session": "requests.Session",
@@ -172,7 +173,12 @@ class Names:
             return payload if kind == "type" else None  # type: ignore[return-value]
         if isinstance(expr, ast.Call):
             callee = self._qualified(expr.func, frames)
-            return self.constructors.get(callee) if callee else None
+            if callee is None:  # a typed value called: `Session()` after `Session = sessionmaker()`
+                held = self._type_of(expr.func, frames, qualified=False)
+                return self.constructors.get(f"{held}()") if held else None
+            return self.constructors.get(callee)
+        if isinstance(expr, ast.Subscript):
+            return self._item_type(expr, frames)
         if isinstance(expr, ast.Attribute):
             name = self._qualified(expr, frames) if qualified else None
             if name is not None:
@@ -182,6 +188,16 @@ class Names:
             left = self._type_of(expr.left, frames)
             return left if left in _DIVISIBLE else None
         return None
+
+    def _item_type(self, expr: ast.Subscript, frames: list[Frame]) -> str | None:
+        """Type `x["key"]` from constructors keyed `T["key"]` (that key) or `T[]` (any)."""
+        held = self._type_of(expr.value, frames)
+        if held is None:
+            return None
+        key = expr.slice
+        if isinstance(key, ast.Constant) and f"{held}[{key.value!r}]" in self.constructors:
+            return self.constructors[f"{held}[{key.value!r}]"]
+        return self.constructors.get(f"{held}[]")
 
     def _self_attribute(self, expr: ast.Attribute, frames: list[Frame]) -> str | None:
         """Type `self.x` in a method from what the class's `__init__` assigns to it."""

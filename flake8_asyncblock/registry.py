@@ -34,6 +34,8 @@ from flake8_asyncblock.rules.abl172_sync_mysql import SyncMysql
 from flake8_asyncblock.rules.abl173_sync_redis import SyncRedis
 from flake8_asyncblock.rules.abl180_nested_event_loop import NestedEventLoop
 from flake8_asyncblock.rules.abl190_blocking_stdin import BlockingStdin
+from flake8_asyncblock.rules.abl300_sync_aws_client import SyncAwsClient
+from flake8_asyncblock.rules.abl310_sync_llm_client import SyncLlmClient
 from flake8_asyncblock.rules.abl900_user_blocking_call import UserBlockingCall
 
 __all__ = ["RULES", "by_code"]
@@ -72,6 +74,8 @@ RULES: tuple[type[Rule], ...] = (
     SyncRedis,
     NestedEventLoop,
     BlockingStdin,
+    SyncAwsClient,
+    SyncLlmClient,
     UserBlockingCall,
 )
 

@@ -146,7 +146,8 @@ class BlockingCallRule(Rule):
     than the standard fields, or to spare a call that returns at once.
     """
 
-    #: Qualified names of the calls to flag ("time.sleep", "requests.Session.get").
+    #: Qualified names of the calls to flag ("time.sleep", "requests.Session.get"):
+    #: a frozenset, or a call_table.CallSet to also flag every method of a type.
     blocking_calls: Container[str] = frozenset()
 
     def __init__(self, scope: Scope, names: Names, settings: Settings) -> None:
@@ -157,9 +158,17 @@ class BlockingCallRule(Rule):
         if not self.scope.in_coroutine():
             return
         if name := self.names.resolve_call(node, self.blocking_calls):
-            fields = self.fields(node, name)
-            if fields is not None:
-                self.report(node, call=name, **fields)
+            self.flag(node, name)
+
+    def flag(self, node: ast.Call, name: str) -> None:
+        """Report `node`, a call to `name` in a coroutine, unless `fields` spares it.
+
+        The engine's call table calls this directly for rules whose
+        `blocking_calls` it can merge (see call_table.py).
+        """
+        fields = self.fields(node, name)
+        if fields is not None:
+            self.report(node, call=name, **fields)
 
     def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
         """Return the message fields besides {call} for `node`, which calls `name`.

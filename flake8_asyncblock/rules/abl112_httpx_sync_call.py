@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
@@ -9,30 +10,32 @@ from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 __all__ = ["HttpxSyncCall"]
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream")
+#: httpx2 continues httpx with the same API.
+_MODULES = ("httpx", "httpx2")
 
 
 class HttpxSyncCall(BlockingCallRule):
-    """Flag httpx's sync functions and httpx.Client methods; httpx.AsyncClient is fine."""
+    """Flag httpx's (and httpx2's) sync functions and Client methods; AsyncClient is fine."""
 
     code = "ABL112"
     slug = "httpx-sync-call"
     message = (
-        "{call}() blocks the event loop on network I/O; use httpx.AsyncClient "
+        "{call}() blocks the event loop on network I/O; use {module}.AsyncClient "
         "with await, or await {to_thread}({callee}, ...)"
     )
     summary = (
-        "httpx.get()/post()/.../stream() and httpx.Client methods (not httpx.AsyncClient) "
-        "inside an async def."
+        "httpx.get()/post()/.../stream() and httpx.Client methods (not httpx.AsyncClient), "
+        "and the same in httpx2, inside an async def."
     )
     why = (
         "httpx has a sync and an async API with the same method names; the sync one "
         "waits for the server on the event loop's thread."
     )
     fix = "unsafe"
-    constructors: Mapping[str, str] = {"httpx.Client": "httpx.Client"}
+    constructors: Mapping[str, str] = {f"{module}.Client": f"{module}.Client" for module in _MODULES}
     blocking_calls = frozenset(
-        {f"httpx.{verb}" for verb in _VERBS}
-        | {f"httpx.Client.{verb}" for verb in (*_VERBS, "send")}
+        {f"{module}.{verb}" for module in _MODULES for verb in _VERBS}
+        | {f"{module}.Client.{verb}" for module in _MODULES for verb in (*_VERBS, "send")}
     )
 
     valid = (
@@ -73,3 +76,7 @@ class HttpxSyncCall(BlockingCallRule):
             errors=["ABL112:5:16"],
         ),
     )
+
+    def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
+        found = super().fields(node, name)
+        return None if found is None else {**found, "module": name.partition(".")[0]}

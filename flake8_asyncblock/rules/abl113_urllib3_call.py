@@ -10,6 +10,10 @@ __all__ = ["Urllib3Call"]
 
 _METHODS = ("request", "request_encode_url", "request_encode_body", "urlopen")
 _POOLS = ("PoolManager", "ProxyManager", "HTTPConnectionPool", "HTTPSConnectionPool")
+_DEFINED_IN = (
+    ("poolmanager", "PoolManager"), ("poolmanager", "ProxyManager"),
+    ("connectionpool", "HTTPConnectionPool"), ("connectionpool", "HTTPSConnectionPool"),
+)
 
 
 class Urllib3Call(BlockingCallRule):
@@ -33,7 +37,11 @@ class Urllib3Call(BlockingCallRule):
     constructors: Mapping[str, str] = {
         **{f"urllib3.{pool}": f"urllib3.{pool}" for pool in _POOLS},
         "urllib3.connection_from_url": "urllib3.HTTPConnectionPool",
-        "urllib3.poolmanager.PoolManager": "urllib3.PoolManager",
+        "urllib3.proxy_from_url": "urllib3.ProxyManager",
+        # The same classes named by the modules that define them.
+        **{f"urllib3.{module}.{pool}": f"urllib3.{pool}" for module, pool in _DEFINED_IN},
+        "urllib3.connectionpool.connection_from_url": "urllib3.HTTPConnectionPool",
+        "urllib3.poolmanager.proxy_from_url": "urllib3.ProxyManager",
     }
     blocking_calls = frozenset(
         {"urllib3.request"}

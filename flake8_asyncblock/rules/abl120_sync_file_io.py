@@ -10,8 +10,18 @@ from flake8_asyncblock.rule import Invalid, Rule, Valid
 __all__ = ["SyncFileIo"]
 
 _OPENERS = frozenset(
-    {"open", "io.open", "pathlib.Path.open", "gzip.open", "bz2.open", "lzma.open"}
+    {"open", "io.open", "io.open_code", "os.fdopen", "pathlib.Path.open", "gzip.open",
+     "bz2.open", "lzma.open", "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile"}
 )
+#: Calls that create a file or folder without returning a file object.
+_CREATORS = frozenset(
+    {"os.open", "tempfile.mkstemp", "tempfile.mkdtemp", "tempfile.TemporaryDirectory"}
+)
+#: os functions taking a descriptor first; `os.open` results are tracked as _DESCRIPTOR.
+_DESCRIPTOR_IO = frozenset(
+    {"os.read", "os.write", "os.pread", "os.pwrite", "os.readv", "os.writev", "os.fsync"}
+)
+_DESCRIPTOR = "os.open()"
 _HANDLE_METHODS = frozenset(
     {"read", "read1", "readinto", "readline", "readlines", "write", "writelines", "flush"}
 )
@@ -34,10 +44,13 @@ class SyncFileIo(Rule):
         "or do the file work in await {to_thread}(...)"
     )
     summary = (
-        "open()/io.open()/Path.open()/gzip.open() inside an async def, and read()/write()/"
-        "flush() on a file object opened outside it (a module-level file, an annotated "
-        "parameter, self.x from __init__). Each blocking action is reported once: reads on "
-        "a handle the coroutine opened itself fall under the finding on its open()."
+        "open()/io.open()/io.open_code()/os.fdopen()/os.open()/Path.open()/gzip.open(), "
+        "tempfile's NamedTemporaryFile()/TemporaryFile()/mkstemp()/mkdtemp()/"
+        "TemporaryDirectory() inside an async def, and read()/write()/flush() on a file "
+        "object (or os.read()/os.write() on an os.open() descriptor) opened outside it (a "
+        "module-level file, an annotated parameter or local, self.x from __init__). Each "
+        "blocking action is reported once: reads on a handle the coroutine opened itself "
+        "fall under the finding on its open()."
     )
     why = (
         "Opening, reading and writing files are system calls that wait for the disk; "
@@ -46,6 +59,7 @@ class SyncFileIo(Rule):
     fix = None
     constructors: Mapping[str, str] = {
         **{opener: _FILE_TYPE for opener in _OPENERS},
+        "os.open": _DESCRIPTOR,
         "io.TextIOWrapper": _FILE_TYPE,
         "io.BufferedReader": _FILE_TYPE,
         "io.BufferedWriter": _FILE_TYPE,
@@ -98,9 +112,11 @@ class SyncFileIo(Rule):
         if not self.scope.in_coroutine():
             return
         name = self.names.call_name(node)
-        if name in _OPENERS:
+        if name is None:
+            return
+        if name in _OPENERS or name in _CREATORS or self._foreign_handle_io(node, name):
             self.report(node, call=name, to_thread=self.names.to_thread())
-        elif name is not None and self._foreign_handle_io(node, name):
+        elif name in _DESCRIPTOR_IO and node.args and self._foreign_descriptor(node.args[0]):
             self.report(node, call=name, to_thread=self.names.to_thread())
 
     def _foreign_handle_io(self, node: ast.Call, name: str) -> bool:
@@ -113,14 +129,31 @@ class SyncFileIo(Rule):
         handle = func.value
         if isinstance(handle, ast.Call):
             return False  # open(p).read(): the open call is reported
+        return self._opened_elsewhere(handle)
+
+    def _foreign_descriptor(self, fd: ast.expr) -> bool:
+        """Tell whether `fd` is an `os.open()` descriptor opened outside this coroutine."""
+        return self.names.type_of(fd) == _DESCRIPTOR and self._opened_elsewhere(fd)
+
+    def _opened_elsewhere(self, handle: ast.expr) -> bool:
+        """Tell whether the coroutine did not open `handle` itself (its open is reported)."""
         if isinstance(handle, ast.Name) and self.names.is_local(handle.id):
-            return _is_parameter(self.scope.coroutine(), handle.id)
+            return _given(self.scope.coroutine(), handle.id)
         return True
 
 
-def _is_parameter(function: ast.AsyncFunctionDef | None, name: str) -> bool:
+def _given(function: ast.AsyncFunctionDef | None, name: str) -> bool:
+    """Tell whether local `name` is a parameter or only annotated (`f: io.TextIOWrapper`)."""
     if function is None:
         return False
     args = function.args
     every = (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
-    return any(arg is not None and arg.arg == name for arg in every)
+    if any(arg is not None and arg.arg == name for arg in every):
+        return True
+    return any(
+        isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id == name
+        and not isinstance(node.value, ast.Call)
+        for node in ast.walk(function)
+    )

@@ -7,7 +7,7 @@ from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 __all__ = ["BlockingShutil"]
 
 _CALLS = (
-    "copy", "copy2", "copyfile", "copytree", "rmtree", "move",
+    "copy", "copy2", "copyfile", "copyfileobj", "copytree", "rmtree", "move",
     "make_archive", "unpack_archive",
 )
 
@@ -15,8 +15,9 @@ _CALLS = (
 class BlockingShutil(BlockingCallRule):
     """Flag shutil's whole-file and whole-tree operations.
 
-    `shutil.copyfileobj` is left out: it works on file objects whose `open`
-    ABL120 already reports. Cheap calls such as `shutil.which` are not I/O-heavy.
+    `shutil.copyfileobj` counts: its source is often a file opened elsewhere
+    (an upload's spooled temporary file), and it copies the whole stream.
+    Cheap calls such as `shutil.which` are not I/O-heavy.
     """
 
     code = "ABL122"
@@ -26,8 +27,8 @@ class BlockingShutil(BlockingCallRule):
         "use await {to_thread}({callee}, ...)"
     )
     summary = (
-        "shutil.copy()/copy2()/copyfile()/copytree()/rmtree()/move()/make_archive()/"
-        "unpack_archive() inside an async def."
+        "shutil.copy()/copy2()/copyfile()/copyfileobj()/copytree()/rmtree()/move()/"
+        "make_archive()/unpack_archive() inside an async def."
     )
     why = (
         "These calls walk and copy whole files or trees; their run time grows with the "

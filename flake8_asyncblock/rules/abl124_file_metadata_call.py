@@ -8,15 +8,16 @@ __all__ = ["FileMetadataCall"]
 
 _OS = (
     "stat", "lstat", "remove", "unlink", "rename", "replace", "mkdir", "makedirs",
-    "rmdir", "removedirs", "chmod", "utime", "symlink", "link",
+    "rmdir", "removedirs", "chmod", "utime", "symlink", "link", "readlink",
 )
 _OS_PATH = (
     "exists", "lexists", "isfile", "isdir", "islink", "getsize", "getmtime",
-    "getatime", "getctime", "samefile",
+    "getatime", "getctime", "samefile", "sameopenfile", "ismount", "realpath",
 )
 _PATH = (
     "exists", "is_file", "is_dir", "is_symlink", "stat", "lstat", "unlink", "mkdir",
     "rmdir", "rename", "replace", "touch", "chmod", "samefile", "symlink_to",
+    "resolve", "readlink", "is_mount",
 )
 
 
@@ -35,8 +36,9 @@ class FileMetadataCall(BlockingCallRule):
         "use await {to_thread}({callee}, ...) or anyio.Path/trio.Path"
     )
     summary = (
-        "os.stat()/remove()/rename()/mkdir()/..., os.path.exists()/getsize()/... and "
-        "Path.exists()/stat()/unlink()/mkdir()/... inside an async def (off by default)."
+        "os.stat()/remove()/rename()/mkdir()/readlink()/..., os.path.exists()/getsize()/"
+        "realpath()/ismount()/... and Path.exists()/stat()/unlink()/mkdir()/resolve()/... "
+        "inside an async def (off by default)."
     )
     why = (
         "Usually microseconds, but on NFS, SMB or a busy disk a single stat can take "

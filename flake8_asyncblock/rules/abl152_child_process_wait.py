@@ -20,6 +20,15 @@ _OPTIONS = {
 }
 
 
+#: Reads and writes on a running child's pipes: they wait for the child.
+_PIPE_IO = frozenset(
+    {f"subprocess.Popen.{pipe}.{method}"
+     for pipe in ("stdout", "stderr")
+     for method in ("read", "read1", "readline", "readlines", "readinto")}
+    | {f"subprocess.Popen.stdin.{method}" for method in ("write", "writelines", "flush")}
+)
+
+
 class ChildProcessWait(BlockingSubprocess):
     """Flag waits for a child process that hold the loop until the child exits."""
 
@@ -31,8 +40,9 @@ class ChildProcessWait(BlockingSubprocess):
         "or use await {offload}"
     )
     summary = (
-        "subprocess.Popen.wait/communicate on a known Popen, or os.wait/waitpid/wait3/"
-        "wait4/waitid without os.WNOHANG, inside an async def."
+        "subprocess.Popen.wait/communicate, or reads and writes on its stdout/stderr/stdin "
+        "pipes, on a known Popen, or os.wait/waitpid/wait3/wait4/waitid without os.WNOHANG, "
+        "inside an async def."
     )
     why = (
         "Waiting for a child process, or reading its pipes to the end, can take as "
@@ -41,7 +51,7 @@ class ChildProcessWait(BlockingSubprocess):
     fix = "unsafe"
     constructors = {"subprocess.Popen": "subprocess.Popen"}
     blocking_calls = frozenset(
-        {"subprocess.Popen.wait", "subprocess.Popen.communicate", *_OPTIONS}
+        {"subprocess.Popen.wait", "subprocess.Popen.communicate", *_OPTIONS, *_PIPE_IO}
     )
 
     valid = (
