@@ -11,7 +11,9 @@ mode, where the warning must be raised inside the phase so that
 `-W error::...LoopguardWarning` fails the test like any other warning.
 
 One guard is registered per pytest config (not module-level state), so an
-in-process pytester session inside a guarded one keeps its own.
+in-process pytester session inside a guarded one keeps its own. The guard owns
+the session's detector: it starts it for the first guarded test and stops it
+when the config is cleaned up, and it keeps the session's stall records.
 """
 
 from __future__ import annotations
@@ -24,26 +26,25 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_loopguard import options
+from pytest_loopguard.keys import REPORT_ATTRIBUTE, LoopguardWarning
 
 if TYPE_CHECKING:
     from pytest_loopguard.detector import StallDetector
     from pytest_loopguard.stall import Stall
 
-__all__ = ["DETECTOR_KEY", "REPORT_ATTRIBUTE", "PhaseGuard", "WarningPhaseGuard", "make_guard"]
-
-# The attribute of TestReport that carries stall records (plain dicts). pytest
-# serializes every report attribute, so xdist brings it to the controller.
-REPORT_ATTRIBUTE = "loopguard_stalls"
-DETECTOR_KEY = pytest.StashKey["StallDetector"]()
+__all__ = ["PhaseGuard", "WarningPhaseGuard", "make_guard"]
 
 
 class PhaseGuard:
     """Fail-mode hooks: one plain setup hook and one makereport wrapper per phase."""
 
-    def __init__(self, config: pytest.Config, records: list[dict[str, Any]]) -> None:
+    def __init__(self, config: pytest.Config, settings: options.Settings) -> None:
         self.config = config
-        self.settings: options.Settings = config.stash[options.SETTINGS_KEY]
-        self.records = records  # every stall record this process made, for the summary
+        self.settings = settings
+        # Every stall record of the session, for the summary and the JSON report: this
+        # process's, and on an xdist controller those the workers sent.
+        self.records: list[dict[str, Any]] = []
+        self.starved_in_workers = 0
         self.item: pytest.Item | None = None  # the item being run, once its setup began
         self.detector: StallDetector | None = None  # watches self.item; None: unguarded
         self.marker_error: str | None = None
@@ -72,18 +73,32 @@ class PhaseGuard:
         """Pick this item's threshold, start the detector if it is guarded, forget old stalls."""
         self.item, self.detector, self.marker_error = item, None, None
         try:
-            threshold_seconds = options.resolve_threshold(self.config, item, self.marker_parents)
+            threshold_seconds = options.resolve_threshold(self.settings, item, self.marker_parents)
         except pytest.UsageError as error:
             self.marker_error = str(error)  # reported with the call phase
             threshold_seconds = self.settings.threshold_seconds
         if threshold_seconds > 0:
             detector = self.started
             if detector is None:
-                detector = self.started = start_detector(self.config, threshold_seconds)
+                detector = self.started = self.start_detector(threshold_seconds)
             elif detector.threshold_seconds != threshold_seconds:
                 detector.threshold_seconds = threshold_seconds
             self.detector = detector
             detector.drain()  # stalls from outside this test's phases belong to nobody
+
+    def start_detector(self, threshold_seconds: float) -> StallDetector:
+        """Start the session's detector on first use, so an unguarded run patches nothing."""
+        from pytest_loopguard.detector import StallDetector  # not imported by unguarded runs
+
+        detector = StallDetector(threshold_seconds=threshold_seconds)
+        self.config.add_cleanup(detector.stop)  # the one stop, after every other hook
+        detector.start()
+        return detector
+
+    def starved(self) -> int:
+        """Count the stretches dismissed as CPU starvation, here and in xdist workers."""
+        here = 0 if self.started is None else self.started.starved
+        return here + self.starved_in_workers
 
     def phase_stalls(self, item: pytest.Item, phase: str | None) -> list[Stall]:
         """Return the stalls of the phase that just ended, allowed ones dropped."""
@@ -124,8 +139,8 @@ class PhaseGuard:
 class WarningPhaseGuard(PhaseGuard):
     """Warn-mode hooks: each phase is wrapped, so its warnings are raised inside it."""
 
-    def __init__(self, config: pytest.Config, records: list[dict[str, Any]]) -> None:
-        super().__init__(config, records)
+    def __init__(self, config: pytest.Config, settings: options.Settings) -> None:
+        super().__init__(config, settings)
         self.pending: dict[str, list[Stall]] = {}
 
     @pytest.hookimpl(wrapper=True)
@@ -156,26 +171,10 @@ class WarningPhaseGuard(PhaseGuard):
         return result
 
 
-def make_guard(config: pytest.Config, records: list[dict[str, Any]]) -> PhaseGuard:
-    """Return the guard for this session's mode; it adds its stall records to `records`."""
-    settings = config.stash[options.SETTINGS_KEY]
+def make_guard(config: pytest.Config, settings: options.Settings) -> PhaseGuard:
+    """Return the guard for this session's mode."""
     guard_class = WarningPhaseGuard if settings.warn_only else PhaseGuard
-    return guard_class(config, records)
-
-
-def start_detector(config: pytest.Config, threshold_seconds: float) -> StallDetector:
-    """Start the detector on first use, so an unguarded run patches nothing."""
-    detector = config.stash.get(DETECTOR_KEY, None)
-    if detector is None:
-        from pytest_loopguard.detector import StallDetector
-
-        detector = StallDetector(threshold_seconds=threshold_seconds)
-        config.stash[DETECTOR_KEY] = detector
-        config.add_cleanup(detector.stop)
-        detector.start()
-    if detector.threshold_seconds != threshold_seconds:
-        detector.threshold_seconds = threshold_seconds
-    return detector
+    return guard_class(config, settings)
 
 
 def _fail(rep: pytest.TestReport, text: str) -> None:
@@ -192,7 +191,6 @@ def _fail(rep: pytest.TestReport, text: str) -> None:
 def _warn(item: pytest.Item, stalls: list[Stall], phase: str) -> None:
     """Emit one LoopguardWarning per stall, located at its blocking line."""
     from pytest_loopguard import report
-    from pytest_loopguard.plugin import LoopguardWarning
 
     for stall in stalls:
         frame = stall.blocking_frame

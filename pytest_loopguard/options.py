@@ -17,7 +17,6 @@ __all__ = [
     "MODE_HELP",
     "MODES",
     "REPORT_HELP",
-    "SETTINGS_KEY",
     "THRESHOLD_HELP",
     "AllowList",
     "MarkerCache",
@@ -87,9 +86,6 @@ class Settings(NamedTuple):
     def warn_only(self) -> bool:
         """Tell whether stalls become warnings instead of failures."""
         return self.mode == "warn"
-
-
-SETTINGS_KEY = pytest.StashKey[Settings]()
 
 
 def _session_threshold(config: pytest.Config) -> tuple[float, str]:
@@ -169,9 +165,9 @@ def marker_threshold(item: pytest.Item, parents: MarkerCache | None = None) -> f
 
 
 def resolve_threshold(
-    config: pytest.Config, item: pytest.Item | None = None, parents: MarkerCache | None = None
+    settings: Settings, item: pytest.Item | None = None, parents: MarkerCache | None = None
 ) -> float:
-    """Return the threshold in seconds for `item`: marker > CLI > env > ini.
+    """Return the threshold in seconds for `item`: marker > the session's (CLI > env > ini).
 
     0.0 means loopguard is off. A marker may turn loopguard on for its tests
     even when the session has no threshold.
@@ -180,10 +176,7 @@ def resolve_threshold(
         from_marker = marker_threshold(item, parents)
         if from_marker is not None:
             return from_marker
-    settings = config.stash.get(SETTINGS_KEY, None)
-    if settings is not None:
-        return settings.threshold_seconds
-    return _session_threshold(config)[0]
+    return settings.threshold_seconds
 
 
 class AllowList(NamedTuple):

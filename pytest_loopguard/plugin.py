@@ -14,46 +14,33 @@ from typing import Any
 import pytest
 
 from pytest_loopguard import options
-from pytest_loopguard.guard import DETECTOR_KEY, REPORT_ATTRIBUTE, make_guard
+from pytest_loopguard.guard import PhaseGuard, make_guard
+from pytest_loopguard.keys import REPORT_ATTRIBUTE, SETTINGS_KEY, WORKER_STARVED_KEY
 
-__all__ = ["LoopguardWarning", "REPORT_ATTRIBUTE"]
+__all__: list[str] = []
 
-# The key of xdist's workeroutput that brings a worker's starved count to the controller.
-WORKER_STARVED_KEY = "loopguard_starved"
-
-RECORDER_KEY = pytest.StashKey["StallRecorder"]()
-
-
-class LoopguardWarning(pytest.PytestWarning):
-    """An event loop stall reported in warn mode."""
-
-
-class StallRecorder:
-    """The stall records of the session, and the starved stretches xdist workers counted.
-
-    The guard adds the records of the tests that run in this process as it
-    makes their reports, with no hook call per report. An xdist controller
-    runs no tests: `WorkerReports` adds what the workers send.
-    """
-
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-        self.starved_in_workers = 0
+# The session's guard: it owns the detector and the stall records. Only these hooks use it.
+GUARD_KEY = pytest.StashKey[PhaseGuard]()
 
 
 class WorkerReports:
-    """On an xdist controller: take the stall records and counts the workers send."""
+    """On an xdist controller: take the stall records and counts the workers send.
 
-    def __init__(self, recorder: StallRecorder) -> None:
-        self.recorder = recorder
+    The guard adds the records of the tests that run in this process as it
+    makes their reports, with no hook call per report. An xdist controller
+    runs no tests: this adds what the workers send.
+    """
+
+    def __init__(self, guard: PhaseGuard) -> None:
+        self.guard = guard
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.recorder.records.extend(getattr(report, REPORT_ATTRIBUTE, None) or ())
+        self.guard.records.extend(getattr(report, REPORT_ATTRIBUTE, None) or ())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         output = getattr(node, "workeroutput", None) or {}
-        self.recorder.starved_in_workers += int(output.get(WORKER_STARVED_KEY, 0))
+        self.guard.starved_in_workers += int(output.get(WORKER_STARVED_KEY, 0))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,27 +69,21 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"--loopguard-report: directory {parent!r} does not exist "
                 f"(got {settings.report_path!r})"
             )
-    config.stash[options.SETTINGS_KEY] = settings
-    recorder = config.stash[RECORDER_KEY] = StallRecorder()
-    config.pluginmanager.register(make_guard(config, recorder.records), "loopguard-guard")
+    config.stash[SETTINGS_KEY] = settings
+    guard = config.stash[GUARD_KEY] = make_guard(config, settings)
+    config.pluginmanager.register(guard, "loopguard-guard")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     # xdist registers its controller in a trylast pytest_configure: look for it now.
     config = session.config
     if config.pluginmanager.has_plugin("dsession"):
-        recorder = config.stash[RECORDER_KEY]
-        config.pluginmanager.register(WorkerReports(recorder), "loopguard-worker-reports")
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    detector = config.stash.get(DETECTOR_KEY, None)
-    if detector is not None:
-        detector.stop()
+        guard = config.stash[GUARD_KEY]
+        config.pluginmanager.register(WorkerReports(guard), "loopguard-worker-reports")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    settings = config.stash[options.SETTINGS_KEY]
+    settings = config.stash[GUARD_KEY].settings
     if settings.threshold_seconds <= 0:
         return None
     from pytest_loopguard import report
@@ -121,20 +102,13 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def _starved(config: pytest.Config) -> int:
-    """Count the stretches dismissed as CPU starvation, here and in xdist workers."""
-    detector = config.stash.get(DETECTOR_KEY, None)
-    here = 0 if detector is None else detector.starved
-    return here + config.stash[RECORDER_KEY].starved_in_workers
-
-
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
     if _is_worker(config):
         return
-    records = config.stash[RECORDER_KEY].records
-    starved = _starved(config)
+    guard = config.stash[GUARD_KEY]
+    records, starved = guard.records, guard.starved()
     if not records and not starved:
         return
     from pytest_loopguard import report
@@ -149,10 +123,11 @@ def pytest_terminal_summary(
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
+    guard = config.stash[GUARD_KEY]
     if _is_worker(config):
-        config.workeroutput[WORKER_STARVED_KEY] = _starved(config)  # type: ignore[attr-defined]
+        config.workeroutput[WORKER_STARVED_KEY] = guard.starved()  # type: ignore[attr-defined]
         return
-    settings = config.stash[options.SETTINGS_KEY]
+    settings = guard.settings
     if settings.report_path is None:
         return
     import json
@@ -160,10 +135,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from pytest_loopguard import report
 
     document = report.report_document(
-        config.stash[RECORDER_KEY].records,
+        guard.records,
         settings.threshold_seconds * 1000.0,
         settings.mode,
-        _starved(config),
+        guard.starved(),
     )
     path = _report_path(config, settings.report_path)
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_loopguard.keys import SETTINGS_KEY
 from pytest_loopguard.options import (
     ENV_VAR,
-    SETTINGS_KEY,
     AllowList,
     MarkerCache,
     parse_duration,
@@ -56,7 +56,7 @@ def write_ini(pytester: pytest.Pytester, lines: str = "") -> None:
 def test_ini_key_is_read_from_every_config_file(pytester: pytest.Pytester, filename: str) -> None:
     (pytester.path / filename).write_text(INI_FILES[filename].format(value="250ms"))
     config = pytester.parseconfigure()
-    assert resolve_threshold(config) == pytest.approx(0.25)
+    assert resolve_threshold(config.stash[SETTINGS_KEY]) == pytest.approx(0.25)
     assert config.stash[SETTINGS_KEY].threshold_source == "ini"
 
 
@@ -84,7 +84,7 @@ def test_cli_beats_env_beats_ini(
     if env is not None:
         monkeypatch.setenv(ENV_VAR, env)
     config = pytester.parseconfigure(*([f"--loopguard={cli}"] if cli else []))
-    assert resolve_threshold(config) == pytest.approx(seconds)
+    assert resolve_threshold(config.stash[SETTINGS_KEY]) == pytest.approx(seconds)
     assert config.stash[SETTINGS_KEY].threshold_source == source
 
 
@@ -117,7 +117,7 @@ def test_closest_marker_beats_cli(pytester: pytest.Pytester, cached: bool) -> No
     write_ini(pytester)
     items, _ = pytester.inline_genitems(pytester.makepyfile(MARKED), "--loopguard=100ms")
     parents: MarkerCache | None = {} if cached else None
-    by_name = {item.name: resolve_threshold(item.config, item, parents) for item in items}
+    by_name = {item.name: resolve_threshold(item.config.stash[SETTINGS_KEY], item, parents) for item in items}
     assert by_name == {
         "test_off": 0.0,
         "test_in_class": pytest.approx(0.7),

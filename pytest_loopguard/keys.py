@@ -1,0 +1,28 @@
+"""What loopguard and pytest pass each other: the warning category, report attribute, stash keys.
+
+A leaf: the hooks (`plugin`), the per-test guard and users' code import these
+names from here, and nothing here imports them back.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_loopguard.options import Settings
+
+__all__ = ["REPORT_ATTRIBUTE", "SETTINGS_KEY", "WORKER_STARVED_KEY", "LoopguardWarning"]
+
+
+class LoopguardWarning(pytest.PytestWarning):
+    """An event loop stall reported in warn mode."""
+
+
+# The attribute of TestReport that carries stall records (plain dicts). pytest
+# serializes every report attribute, so xdist brings it to the controller.
+REPORT_ATTRIBUTE = "loopguard_stalls"
+
+# The key of xdist's workeroutput that brings a worker's starved count to the controller.
+WORKER_STARVED_KEY = "loopguard_starved"
+
+# The session's settings, read once at configure time.
+SETTINGS_KEY = pytest.StashKey[Settings]()
