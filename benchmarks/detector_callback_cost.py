@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pytest_loopguard.detector import StallDetector  # noqa: E402
+from pytest_loopguard.detector import StallDetector
 
 Workload = Callable[[int], None]
 

@@ -83,7 +83,7 @@ def ensure_env() -> Path:
         venv.create(ENV, with_pip=True)
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         _checked(pip + list(REQUIREMENTS), "installing pytest and pytest-asyncio")
-        _checked(pip + ["-e", str(REPO)], "installing this project")
+        _checked([*pip, "-e", str(REPO)], "installing this project")
         stamp.write_text("ok\n")
     # The project is installed editable: compile its current sources (a no-op when fresh).
     for package in ("pytest_loopguard", "flake8_asyncblock"):
@@ -154,7 +154,7 @@ Timings = dict[str, list[tuple[float, float, int]]]
 def measure(python: Path, suite: Path, runs: int, tests: int) -> Timings:
     """Time every configuration `runs` times, rotating the order each run."""
     times: Timings = {label: [] for label, _, _ in CONFIGS}
-    for label, args, extra_env in CONFIGS:  # untimed: writes the bytecode caches
+    for _label, args, extra_env in CONFIGS:  # untimed: writes the bytecode caches
         time_run(python, suite, args, extra_env, tests)
     print("warm-up run done", flush=True)
     for run in range(runs):
