@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from flake8_asyncblock.call_table import CallTable, tabled
 from flake8_asyncblock.names import CONSTRUCTORS, Names
@@ -18,7 +18,7 @@ _VISIT, _LEAVE, _PUSH, _POP = range(4)
 _Handlers = dict[type, tuple[Callable[[ast.AST], None], ...]]
 
 
-@lru_cache(maxsize=None)
+@cache
 def dispatch_names(rule: type[Rule]) -> tuple[tuple[str, type, str], ...]:
     """List (phase, node class, method name) for each visit_/leave_ method of `rule`.
 
