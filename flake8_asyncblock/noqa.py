@@ -11,8 +11,8 @@ from flake8_asyncblock.rule import Violation
 
 __all__ = ["NOQA", "filter_noqa"]
 
-#: flake8's inline pattern: bare `# noqa` silences everything on the line,
-#: `# noqa: ABL100,ABL1` silences those codes and codes starting with them.
+#: flake8's inline pattern: a bare noqa comment silences everything on the line, one
+#: with codes (`noqa: ABL100,ABL1`) silences those codes and codes starting with them.
 NOQA = re.compile(
     r"#\s*noqa\b(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
 )
