@@ -12,8 +12,8 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from email.parser import HeaderParser
 from email.message import Message
+from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
@@ -176,11 +176,15 @@ def test_pre_commit_examples_name_the_current_version() -> None:
         assert set(revs) == {__version__}, f"{doc.name} shows rev {revs}, the version is {__version__}"
 
 
+def _release(version: str) -> tuple[int, ...]:
+    """The numeric release of a version such as 0.1.0 (no pre-release suffixes are used)."""
+    return tuple(int(part) for part in version.split("."))
+
+
 def test_changelog_has_unreleased_and_no_version_newer_than_the_package() -> None:
     text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "\n## [Unreleased]\n" in text
     released = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", text, re.M)
-    current = tuple(map(int, __version__.split(".")))
     for version in released:
-        assert tuple(map(int, version.split("."))) <= current, f"CHANGELOG.md names {version}, newer than {__version__}"
+        assert _release(version) <= _release(__version__), f"CHANGELOG.md names {version}, newer than {__version__}"
         assert f"\n[{version}]: {REPOSITORY}/" in text, f"CHANGELOG.md has no link for {version}"

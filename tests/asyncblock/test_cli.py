@@ -48,7 +48,7 @@ def test_usage_errors_exit_2_with_one_line(tree: Path, capsys) -> None:
     for argv in (["--select", "ABL99x"], ["--ignore", "XYZ1"], ["--range-limit", "0"],
                  ["--jobs", "0"], ["missing.py"], ["--blocking", "not a name"],
                  ["--unsafe-fixes"], ["--format", "xml"]):
-        status, out, err = run(capsys, *argv)
+        status, _out, err = run(capsys, *argv)
         assert status == 2, argv
         assert err.startswith("asyncblock: error: ") and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1, err

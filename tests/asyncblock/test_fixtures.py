@@ -19,7 +19,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from asyncblock_harness import FIXTURES, Fixture, compare, lint, load_fixture
 
 FIXTURE_FILES = sorted(FIXTURES.glob("*.py"))
