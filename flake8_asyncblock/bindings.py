@@ -74,10 +74,12 @@ def _import_bindings(node: ast.Import | ast.ImportFrom) -> Iterator[tuple[str, B
                 root = alias.name.partition(".")[0]
                 yield root, ("alias", root)
         return
+    # `from . import util` stands for ".util", `from .. import util` for "..util".
     module = "." * (node.level or 0) + (node.module or "")
+    dot = "." if node.module else ""
     for alias in node.names:
         if alias.name != "*":
-            yield alias.asname or alias.name, ("alias", f"{module}.{alias.name}")
+            yield alias.asname or alias.name, ("alias", f"{module}{dot}{alias.name}")
 
 
 def _statement_bindings(node: ast.AST) -> Iterator[tuple[str, Binding]]:

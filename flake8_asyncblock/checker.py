@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from flake8_asyncblock import __version__, engine
+from flake8_asyncblock.context import Origin
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.settings import OPTIONS, Settings, SettingsError
 
@@ -56,5 +57,6 @@ class AsyncBlockChecker:
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         """Yield one flake8 tuple per finding."""
         source = "".join(self.lines) if self.lines is not None else None
-        for violation in engine.check(self.tree, RULES, self.settings, source):
+        origin = Origin(self.filename)
+        for violation in engine.check(self.tree, RULES, self.settings, source, origin):
             yield violation.as_flake8()

@@ -8,12 +8,14 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from flake8_asyncblock import __version__
 from flake8_asyncblock.config import UsageError, load_config
 from flake8_asyncblock.discover import discover
 from flake8_asyncblock.formats import FORMATS, render
+from flake8_asyncblock.project import helper_codes, summarize_project
 from flake8_asyncblock.runner import Job, Outcome, check_file
 
 __all__ = ["PARALLEL_THRESHOLD", "build_parser", "main"]
@@ -82,6 +84,9 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--unsafe-fixes needs --fix or --diff")
     files = discover(paths, config.exclude, gitignore=not args.no_gitignore)
     job = Job(config.codes, config.settings, mode, args.unsafe_fixes)
+    if job.codes & helper_codes():
+        workers, chunk = _workers(len(files), args.jobs)
+        job = replace(job, project=summarize_project(files, job.settings, workers, chunk))
     outcomes = list(_run(files, job, args.jobs))
     return _report(outcomes, args.format, mode)
 
@@ -94,6 +99,14 @@ def _run(files: list[str], job: Job, jobs: int | None) -> Iterable[Outcome]:
     chunk = max(1, len(files) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(check_file, files, [job] * len(files), chunksize=chunk))
+
+
+def _workers(files: int, jobs: int | None) -> tuple[int, int]:
+    """Return the processes and files per task of the project pass, as `_run` picks them."""
+    workers = jobs or _cores()
+    if workers < 2 or files < PARALLEL_THRESHOLD:
+        return 1, 1
+    return workers, max(1, files // (workers * 8))
 
 
 def _cores() -> int:

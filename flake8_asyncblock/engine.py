@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 
 from flake8_asyncblock.call_table import CallTable, tabled
+from flake8_asyncblock.context import FileContext, Origin
 from flake8_asyncblock.names import CONSTRUCTORS, Names
 from flake8_asyncblock.rule import Rule, Violation
 from flake8_asyncblock.scope import Scope
 from flake8_asyncblock.settings import Settings
 
-__all__ = ["check", "dispatch_names"]
+__all__ = ["check", "constructors", "dispatch_names", "handlers", "walk"]
 
 _VISIT, _LEAVE, _PUSH, _POP = range(4)
 _Handlers = dict[type, tuple[Callable[[ast.AST], None], ...]]
@@ -35,7 +36,7 @@ def dispatch_names(rule: type[Rule]) -> tuple[tuple[str, type, str], ...]:
 
 
 @lru_cache(maxsize=64)
-def _constructors(rules: tuple[type[Rule], ...]) -> dict[str, str]:
+def constructors(rules: tuple[type[Rule], ...]) -> dict[str, str]:
     merged = dict(CONSTRUCTORS)
     for rule in rules:
         merged.update(rule.constructors)
@@ -57,19 +58,32 @@ def check(
     rules: Sequence[type[Rule]],
     settings: Settings,
     source: str | None = None,
+    origin: Origin | None = None,
 ) -> list[Violation]:
     """Run `rules` over `tree` in one walk and return their findings in source order.
 
     `source` is the file's text when known: files where no rule can fire (no
-    "async" and no rule's source hint) are not walked at all.
+    "async" and no rule's source hint) are not walked at all. `origin` says
+    where the file is (path, module, project), for rules that look beyond it.
     """
     active = tuple(rule for rule in rules if _may_fire(rule, source, settings))
     if not active:
         return []
     scope = Scope(tree)
     walrus = source is None or ":=" in source
-    names = Names(scope, _constructors(tuple(rules)), walrus=walrus)
+    names = Names(scope, constructors(tuple(rules)), walrus=walrus)
+    context = FileContext(source, tuple(rules), origin or Origin())
     instances = [rule(scope, names, settings) for rule in active]
+    for instance in instances:
+        instance.context = context
+    walk(tree, scope, *handlers(instances, scope, names))
+    found = [v for instance in instances for v in instance.violations]
+    found.sort(key=lambda v: (v.line, v.col, v.code))
+    return found
+
+
+def handlers(instances: Sequence[Rule], scope: Scope, names: Names) -> tuple[_Handlers, _Handlers]:
+    """Return the visit and leave tables of `instances`, by node type."""
     visit: _Handlers = {}
     leave: _Handlers = {}
     # Data-only BlockingCallRules share one lookup per call instead of one visit each.
@@ -82,13 +96,10 @@ def check(
                 continue
             table = visit if phase == "visit" else leave
             table[node_class] = (*table.get(node_class, ()), getattr(instance, attr))
-    _walk(tree, scope, visit, leave)
-    found = [v for instance in instances for v in instance.violations]
-    found.sort(key=lambda v: (v.line, v.col, v.code))
-    return found
+    return visit, leave
 
 
-def _walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> None:
+def walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> None:
     """Visit every node once, depth first in source order, without recursion.
 
     Deeply nested expressions (long operator chains) would exhaust Python's

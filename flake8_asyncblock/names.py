@@ -125,13 +125,42 @@ class Names:
             return payload if kind == "def" else None  # type: ignore[return-value]
         if not isinstance(expr, ast.Attribute):
             return None
-        owner = self._definition(expr.value, frames) or self._self_class(expr.value, frames)
+        owner = (
+            self._definition(expr.value, frames)
+            or self._self_class(expr.value, frames)
+            or self._instance_class(expr.value, frames)
+        )
         if not isinstance(owner, ast.ClassDef):
             return None
+        return self._member(owner, expr.attr, frames[:1], set())
+
+    def _member(
+        self, owner: ast.ClassDef, attr: str, module: list[Frame], seen: set[ast.AST]
+    ) -> ast.AST | None:
+        """Return the one `def` of `attr` in `owner` or, if it has none, in its module's bases."""
         if owner not in self._members:
             self._members[owner] = collect_bindings(owner, walrus=False)
-        found = self._members[owner].get(expr.attr, [])
-        return found[0][1] if len(found) == 1 and found[0][0] == "def" else None  # type: ignore
+        found = self._members[owner].get(attr, [])
+        if found:
+            return found[0][1] if len(found) == 1 and found[0][0] == "def" else None  # type: ignore
+        seen.add(owner)
+        for base in owner.bases:
+            parent = self._definition(base, module)
+            if isinstance(parent, ast.ClassDef) and parent not in seen:
+                member = self._member(parent, attr, module, seen)
+                if member is not None:
+                    return member
+        return None
+
+    def _instance_class(self, expr: ast.AST, frames: list[Frame]) -> ast.ClassDef | None:
+        """Return the class of `expr` when it is an instance of a class defined here."""
+        if isinstance(expr, ast.Call):
+            made = self._definition(expr.func, frames)  # `Client().fetch()`
+            return made if isinstance(made, ast.ClassDef) else None
+        if not isinstance(expr, ast.Name):
+            return None
+        kind, payload = self._lookup(expr.id, frames)
+        return payload if kind == "instance" else None  # type: ignore[return-value]
 
     def _self_class(self, expr: ast.AST, frames: list[Frame]) -> ast.ClassDef | None:
         """Return the class whose method binds `expr` (a Name) as its first parameter."""
@@ -288,6 +317,10 @@ class Names:
                 named = self._lookup(payload.id, frames)
                 if named[0] == "def":
                     return named
+            if isinstance(payload, ast.Call):
+                made = self._definition(payload.func, frames)
+                if isinstance(made, ast.ClassDef):
+                    return ("instance", made)  # `c = Client()`
             kind = "with"
         if kind == "with":
             typed = self._type_of(payload, frames)  # type: ignore[arg-type]
@@ -295,6 +328,9 @@ class Names:
         if kind == "ann":
             # Parameter annotations belong to the enclosing scope.
             outer = frames[:-1] if frames[-1].is_function else frames
+            made = self._definition(payload, outer) if isinstance(payload, ast.Name) else None
+            if isinstance(made, ast.ClassDef):
+                return ("instance", made)  # `def f(c: Client)`
             typed = self._annotation(payload, outer)  # type: ignore[arg-type]
             return ("type", typed) if typed else OPAQUE
         return binding

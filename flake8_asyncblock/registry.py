@@ -34,6 +34,15 @@ from flake8_asyncblock.rules.abl172_sync_mysql import SyncMysql
 from flake8_asyncblock.rules.abl173_sync_redis import SyncRedis
 from flake8_asyncblock.rules.abl180_nested_event_loop import NestedEventLoop
 from flake8_asyncblock.rules.abl190_blocking_stdin import BlockingStdin
+from flake8_asyncblock.rules.abl200_blocking_sleep_in_helper import BlockingSleepInHelper
+from flake8_asyncblock.rules.abl210_network_call_in_helper import NetworkCallInHelper
+from flake8_asyncblock.rules.abl220_file_io_in_helper import FileIoInHelper
+from flake8_asyncblock.rules.abl250_subprocess_in_helper import SubprocessInHelper
+from flake8_asyncblock.rules.abl260_thread_wait_in_helper import ThreadWaitInHelper
+from flake8_asyncblock.rules.abl270_sync_database_in_helper import SyncDatabaseInHelper
+from flake8_asyncblock.rules.abl290_stdin_read_in_helper import StdinReadInHelper
+from flake8_asyncblock.rules.abl298_cached_blocking_helper import CachedBlockingHelper
+from flake8_asyncblock.rules.abl299_user_blocking_call_in_helper import UserBlockingCallInHelper
 from flake8_asyncblock.rules.abl300_sync_aws_client import SyncAwsClient
 from flake8_asyncblock.rules.abl310_sync_llm_client import SyncLlmClient
 from flake8_asyncblock.rules.abl900_user_blocking_call import UserBlockingCall
@@ -74,6 +83,15 @@ RULES: tuple[type[Rule], ...] = (
     SyncRedis,
     NestedEventLoop,
     BlockingStdin,
+    BlockingSleepInHelper,
+    NetworkCallInHelper,
+    FileIoInHelper,
+    SubprocessInHelper,
+    ThreadWaitInHelper,
+    SyncDatabaseInHelper,
+    StdinReadInHelper,
+    CachedBlockingHelper,
+    UserBlockingCallInHelper,
     SyncAwsClient,
     SyncLlmClient,
     UserBlockingCall,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flake8_asyncblock.calls import offload, receivers
+from flake8_asyncblock.context import FileContext
 
 if TYPE_CHECKING:
     from flake8_asyncblock.names import Names
@@ -112,6 +113,8 @@ class Rule:
     #: For rules with requires_async False: words one of which must occur in the
     #: source for the rule to possibly fire (empty: always run).
     source_hints: ClassVar[tuple[str, ...]] = ()
+    #: Set by the engine on each instance: source, rules and origin of the file.
+    context: FileContext = FileContext()
 
     def __init__(self, scope: Scope, names: Names, settings: Settings) -> None:
         self.scope = scope

@@ -13,7 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flake8_asyncblock import engine
+from flake8_asyncblock.context import Origin
 from flake8_asyncblock.noqa import filter_noqa
+from flake8_asyncblock.project import Project
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.rule import Violation
 from flake8_asyncblock.settings import Settings
@@ -34,6 +36,8 @@ class Job:
     settings: Settings
     mode: str = "check"  # "check", "fix" or "diff"
     unsafe: bool = False
+    #: The blocking functions of every checked file, for the ABL2xx rules.
+    project: Project | None = None
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,10 @@ class Outcome:
     diff: str = ""
 
 
-def lint_source(source: str, tree: ast.AST, job: Job) -> list[Violation]:
+def lint_source(source: str, tree: ast.AST, job: Job, path: str | None = None) -> list[Violation]:
     """Run every registered rule (as the flake8 plugin does), keep selected codes, apply noqa."""
-    found = engine.check(tree, RULES, job.settings, source)
+    origin = job.project.origin(path) if job.project and path else Origin(path)
+    found = engine.check(tree, RULES, job.settings, source, origin)
     return filter_noqa(source, [v for v in found if v.code in job.codes])
 
 
@@ -86,7 +91,7 @@ def check_file(path: str, job: Job) -> Outcome:
     tree = _parse(source, outcome)
     if tree is None:
         return outcome
-    violations = lint_source(source, tree, job)
+    violations = lint_source(source, tree, job, path)
     if job.mode != "check" and violations:
         _fix(path, source, encoding, tree, violations, job, outcome)
     else:
@@ -129,7 +134,7 @@ def _fix(path: str, source: str, encoding: str, tree: ast.Module,
     for violation, why in result.skipped:
         outcome.notes.append(f"{path}:{violation.line}:{violation.col + 1}: {violation.code} "
                              f"not fixed: {why}")
-    after = lint_source(result.source, ast.parse(result.source), job)
+    after = lint_source(result.source, ast.parse(result.source), job, path)
     if result.applied and len(after) != len(violations) - len(result.applied):
         outcome.notes.append(f"{path}: fixes discarded: the rewrite did not remove the findings")
         result.source, after = source, violations

@@ -1,0 +1,135 @@
+"""Which sync functions block, and the shortest chain of calls down to the blocking call.
+
+Works on the plain summaries of `summaries.py`: one file for the flake8
+plugin, every checked file for the `asyncblock` command. A breadth-first search
+from the blocking calls up the reversed call graph finds each function's
+shortest chain; it visits every function once, so recursion terminates.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from flake8_asyncblock.summaries import FunctionSummary, ModuleSummary
+
+__all__ = ["Chain", "blocking_functions", "display_name"]
+
+#: How many re-exports (`from .util import f` in `__init__.py`) a name may pass through.
+_MAX_HOPS = 8
+
+
+@dataclass(frozen=True)
+class Chain:
+    """How a sync function blocks: the functions down to the blocking call, and that call.
+
+    `steps` starts with the function itself; `cached` when the chain passes
+    through a function decorated with functools.cache or lru_cache.
+    """
+
+    steps: tuple[str, ...]
+    code: str
+    call: str
+    path: str
+    line: int
+    cached: bool = False
+
+
+def display_name(qualname: str) -> str:
+    """Show "outer.<locals>.inner" as "inner" and "Client.fetch" as it is."""
+    return qualname.rpartition(".<locals>.")[2]
+
+
+class _Graph:
+    """Every summarized function by absolute dotted name, and how names resolve to them."""
+
+    def __init__(self, modules: Iterable[ModuleSummary]) -> None:
+        self.modules: dict[str, ModuleSummary] = {}
+        self.functions: dict[str, tuple[FunctionSummary, str]] = {}
+        for summary in modules:
+            if summary.module in self.modules:
+                continue  # two files claim one module name: the first one wins
+            self.modules[summary.module] = summary
+            for name, function in summary.functions.items():
+                key = f"{summary.module}.{name}" if summary.module else name
+                self.functions[key] = (function, summary.path)
+
+    def resolve(self, dotted: str) -> str | None:
+        """Return the function key `dotted` names, following module-level re-imports."""
+        for _ in range(_MAX_HOPS):
+            if dotted in self.functions:
+                return dotted
+            parts = dotted.split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                module = self.modules.get(".".join(parts[:cut]))
+                if module is not None:
+                    target = module.imports.get(parts[cut])
+                    if target is None:
+                        return None
+                    dotted = ".".join([target, *parts[cut + 1:]])
+                    break
+            else:
+                return None
+        return None
+
+
+def blocking_functions(modules: Iterable[ModuleSummary], aliases: bool = True) -> dict[str, Chain]:
+    """Return the chain of every blocking function by dotted name.
+
+    With `aliases`, names that modules re-import a blocking function under
+    (`pkg.load_config` for `from .util import load_config` in `pkg/__init__.py`)
+    are keys too.
+    """
+    graph = _Graph(modules)
+    callers: dict[str, list[str]] = {}
+    for key, (function, _) in graph.functions.items():
+        for call in function.calls:
+            callee = graph.resolve(call)
+            if callee is not None and callee != key:
+                callers.setdefault(callee, []).append(key)
+    strict = _search(graph, callers, with_cached=False)
+    loose = _search(graph, callers, with_cached=True)
+    chains = {key: _chain(graph, key, strict if key in strict else loose, key not in strict)
+              for key in loose}
+    if aliases:
+        for module in graph.modules.values():
+            for name, target in module.imports.items():
+                found = graph.resolve(target)
+                if found is not None and found in chains:
+                    chains.setdefault(f"{module.module}.{name}", chains[found])
+    return chains
+
+
+def _search(
+    graph: _Graph, callers: Mapping[str, list[str]], with_cached: bool
+) -> dict[str, str | None]:
+    """Map each blocking function to the next function of its shortest chain (None: itself)."""
+
+    def counts(key: str) -> bool:
+        function = graph.functions[key][0]
+        return not function.opaque and (with_cached or not function.cached)
+
+    following: dict[str, str | None] = {
+        key: None for key, (function, _) in graph.functions.items()
+        if function.blocker is not None and counts(key)
+    }
+    queue = deque(following)
+    while queue:
+        callee = queue.popleft()
+        for caller in callers.get(callee, ()):
+            if caller not in following and counts(caller):
+                following[caller] = callee
+                queue.append(caller)
+    return following
+
+
+def _chain(graph: _Graph, key: str, following: Mapping[str, str | None], cached: bool) -> Chain:
+    steps = [key]
+    while (after := following[steps[-1]]) is not None:
+        steps.append(after)
+    function, path = graph.functions[steps[-1]]
+    blocker = function.blocker
+    assert blocker is not None
+    names = tuple(display_name(graph.functions[step][0].name) for step in steps)
+    return Chain(names, blocker.code, blocker.call, path, blocker.line, cached)
