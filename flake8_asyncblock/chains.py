@@ -10,30 +10,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
+from flake8_asyncblock.context import Chain
 from flake8_asyncblock.summaries import FunctionSummary, ModuleSummary
 
-__all__ = ["Chain", "blocking_functions", "display_name"]
+__all__ = ["blocking_functions", "display_name"]
 
 #: How many re-exports (`from .util import f` in `__init__.py`) a name may pass through.
 _MAX_HOPS = 8
-
-
-@dataclass(frozen=True)
-class Chain:
-    """How a sync function blocks: the functions down to the blocking call, and that call.
-
-    `steps` starts with the function itself; `cached` when the chain passes
-    through a function decorated with functools.cache or lru_cache.
-    """
-
-    steps: tuple[str, ...]
-    code: str
-    call: str
-    path: str
-    line: int
-    cached: bool = False
 
 
 def display_name(qualname: str) -> str:

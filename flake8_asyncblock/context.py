@@ -1,16 +1,32 @@
-"""What the engine tells every rule about the file it checks, beyond the tree."""
+"""Where a checked file comes from, and what the project knows about its sync functions.
+
+A leaf module: the engine, the rules and both front ends import it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
-if TYPE_CHECKING:
-    from flake8_asyncblock.chains import Chain
-    from flake8_asyncblock.rule import Rule
+__all__ = ["Chain", "Origin"]
 
-__all__ = ["FileContext", "Origin"]
+
+@dataclass(frozen=True)
+class Chain:
+    """How a sync function blocks: the functions down to the blocking call, and that call.
+
+    `steps` starts with the function itself; `code` is the direct rule's code
+    of the blocking call; `cached` when the chain passes through a function
+    decorated with functools.cache or lru_cache.
+    """
+
+    steps: tuple[str, ...]
+    code: str
+    call: str
+    path: str
+    line: int
+    cached: bool = False
+
 
 
 @dataclass(frozen=True)
@@ -28,14 +44,3 @@ class Origin:
     package: str = ""
     project: Mapping[str, Chain] | None = None
     roots: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class FileContext:
-    """The file's source, the rules run over it, its origin, and per-file state rules share."""
-
-    source: str | None = None
-    rules: tuple[type[Rule], ...] = ()
-    origin: Origin = Origin()
-    #: Computed on demand by rules and shared between them, keyed by who computes it.
-    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 
 from flake8_asyncblock.call_table import CallTable, tabled
-from flake8_asyncblock.context import FileContext, Origin
+from flake8_asyncblock.context import Origin
 from flake8_asyncblock.names import CONSTRUCTORS, Names
-from flake8_asyncblock.rule import Rule, Violation
+from flake8_asyncblock.rule import FileContext, Rule, Violation
 from flake8_asyncblock.scope import Scope
 from flake8_asyncblock.settings import Settings
 

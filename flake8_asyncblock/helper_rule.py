@@ -6,7 +6,8 @@ import ast
 import os
 from typing import ClassVar
 
-from flake8_asyncblock.chains import Chain, blocking_functions
+from flake8_asyncblock.chains import blocking_functions
+from flake8_asyncblock.context import Chain
 from flake8_asyncblock.rule import Rule
 from flake8_asyncblock.summaries import call_target, qualnames, summarize
 

@@ -17,8 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flake8_asyncblock.chains import Chain, blocking_functions
-from flake8_asyncblock.context import Origin
+from flake8_asyncblock.chains import blocking_functions
+from flake8_asyncblock.context import Chain, Origin
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.settings import Settings
 from flake8_asyncblock.summaries import ModuleSummary, summarize

@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flake8_asyncblock.calls import offload, receivers
-from flake8_asyncblock.context import FileContext
+from flake8_asyncblock.context import Origin
 
 if TYPE_CHECKING:
     from flake8_asyncblock.names import Names
     from flake8_asyncblock.scope import Scope
     from flake8_asyncblock.settings import Settings
 
-__all__ = ["FIX_KINDS", "BlockingCallRule", "Invalid", "Rule", "Valid", "Violation"]
+__all__ = [
+    "FIX_KINDS", "BlockingCallRule", "FileContext", "Invalid", "Rule", "Valid", "Violation",
+]
 
 #: What the `asyncblock` command may do about a finding: nothing, rewrite it
 #: by default ("safe"), or rewrite it only when asked to ("unsafe").
@@ -81,6 +83,17 @@ class Violation:
     def as_flake8(self) -> tuple[int, int, str, type]:
         """Return the tuple flake8 expects; the only place positions are converted."""
         return self.line, self.col, f"{self.code} {self.text}", self.rule
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What the engine tells every rule about its file beyond the tree: source, rules, origin."""
+
+    source: str | None = None
+    rules: tuple[type[Rule], ...] = ()
+    origin: Origin = Origin()
+    #: Computed on demand by rules and shared between them, keyed by who computes it.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class Rule:
