@@ -97,5 +97,5 @@ def _chain_of(rule: Rule, call: ast.Call) -> Chain | None:
     helpers = rule.context.shared.get("helpers")
     if helpers is None:
         helpers = rule.context.shared["helpers"] = _FileHelpers(rule)
-    return helpers.chain(call)  # type: ignore[no-any-return]
+    return helpers.chain(call)
 

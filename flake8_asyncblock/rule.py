@@ -91,7 +91,7 @@ class FileContext:
 
     source: str | None = None
     rules: tuple[type[Rule], ...] = ()
-    origin: Origin = Origin()
+    origin: Origin = field(default_factory=Origin)
     #: Computed on demand by rules and shared between them, keyed by who computes it.
     shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from flake8_asyncblock import engine
@@ -201,7 +201,7 @@ def summarize(
     return ModuleSummary(path, module, functions, _imports(tree, package))
 
 
-class _Filed(list):  # type: ignore[type-arg]
+class _Filed(list[Violation]):
     """A rule's findings list that files each finding under the function the walk is in."""
 
     def __init__(self, scope: Scope, found: dict[ast.AST, list[tuple[Violation, str]]]) -> None:
