@@ -9,7 +9,6 @@ writing it.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 import ast  # noqa: E402
 
+from docs.blocks import fill  # noqa: E402
 from docs.links import doc_url  # noqa: E402
 from flake8_asyncblock import engine  # noqa: E402
 from flake8_asyncblock.registry import RULES  # noqa: E402
@@ -135,21 +135,12 @@ def render_fix_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def _fill(path: Path, marker: str, table: str) -> str:
-    """Return `path`'s text with the block between the `marker` comments replaced."""
-    text = path.read_text(encoding="utf-8")
-    block = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.DOTALL)
-    if not block.search(text):
-        raise SystemExit(f"{path}: the <!-- {marker}:start/end --> markers are missing")
-    return block.sub(lambda match: match[1] + table + match[2], text)
-
-
 def render_outputs() -> dict[Path, str]:
     """Return every generated file's expected text, keyed by path."""
     return {
         OUTPUT: render(),
-        README: _fill(README, "rules-table", render_readme_table()),
-        CLI_DOC: _fill(CLI_DOC, "fix-table", render_fix_table()),
+        README: fill(README, "rules-table", render_readme_table()),
+        CLI_DOC: fill(CLI_DOC, "fix-table", render_fix_table()),
     }
 
 

@@ -25,18 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_loopguard import options
+from pytest_loopguard import marker, options
 from pytest_loopguard.keys import REPORT_ATTRIBUTE, LoopguardWarning
 
 if TYPE_CHECKING:
     from pytest_loopguard.detector import StallDetector
     from pytest_loopguard.stall import Stall
 
-__all__ = ["PhaseGuard", "WarningPhaseGuard", "make_guard"]
+__all__ = ["FailPhaseGuard", "PhaseGuard", "WarningPhaseGuard", "make_guard"]
 
 
 class PhaseGuard:
-    """Fail-mode hooks: one plain setup hook and one makereport wrapper per phase."""
+    """Both modes: the detector, the session's records, and one makereport wrapper per phase."""
 
     def __init__(self, config: pytest.Config, settings: options.Settings) -> None:
         self.config = config
@@ -49,11 +49,7 @@ class PhaseGuard:
         self.detector: StallDetector | None = None  # watches self.item; None: unguarded
         self.marker_error: str | None = None
         self.started: StallDetector | None = None  # the session's detector, once started
-        self.marker_parents: options.MarkerCache = {}
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        self.prepare(item)
+        self.marker_parents: marker.MarkerCache = {}
 
     # trylast: an inner wrapper. pytest's xfail handling wraps it and decides the
     # outcome of xfail-marked tests from their own exceptions, stall or not.
@@ -73,7 +69,7 @@ class PhaseGuard:
         """Pick this item's threshold, start the detector if it is guarded, forget old stalls."""
         self.item, self.detector, self.marker_error = item, None, None
         try:
-            threshold_seconds = options.resolve_threshold(self.settings, item, self.marker_parents)
+            threshold_seconds = marker.resolve_threshold(self.settings, item, self.marker_parents)
         except pytest.UsageError as error:
             self.marker_error = str(error)  # reported with the call phase
             threshold_seconds = self.settings.threshold_seconds
@@ -136,6 +132,14 @@ class PhaseGuard:
         _fail(rep, text)
 
 
+class FailPhaseGuard(PhaseGuard):
+    """Fail-mode hooks: a plain setup hook, besides the makereport wrapper."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.prepare(item)
+
+
 class WarningPhaseGuard(PhaseGuard):
     """Warn-mode hooks: each phase is wrapped, so its warnings are raised inside it."""
 
@@ -173,7 +177,7 @@ class WarningPhaseGuard(PhaseGuard):
 
 def make_guard(config: pytest.Config, settings: options.Settings) -> PhaseGuard:
     """Return the guard for this session's mode."""
-    guard_class = WarningPhaseGuard if settings.warn_only else PhaseGuard
+    guard_class = WarningPhaseGuard if settings.warn_only else FailPhaseGuard
     return guard_class(config, settings)
 
 
@@ -182,8 +186,10 @@ def _fail(rep: pytest.TestReport, text: str) -> None:
     if rep.passed:
         rep.outcome = "failed"
         rep.longrepr = f"loopguard: {text}"
-    elif hasattr(rep.longrepr, "addsection"):
-        rep.longrepr.addsection("loopguard", text)
+        return
+    addsection = getattr(rep.longrepr, "addsection", None)  # a traceback's representation
+    if addsection is not None:
+        addsection("loopguard", text)
     else:
         rep.sections.append(("loopguard", text))
 

@@ -1,55 +1,46 @@
-"""Loopguard options: user text turned into checked values once, at the edge."""
+"""Loopguard options: one OPTIONS table, and user text turned into checked values once, at the edge.
+
+Each option is written once, in OPTIONS: the command-line flags, the ini keys,
+`--help`, the settings of the session and the options tables of README.md and
+docs/loopguard.md (docs/generate_options.py) all come from it.
+"""
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, Literal, NamedTuple
 
 import pytest
 
+from pytest_loopguard.allow import AllowList
+
 __all__ = [
-    "ALLOW_HELP",
     "ENV_VAR",
-    "MARKER_HELP",
     "MARKER_NAME",
-    "MODE_HELP",
     "MODES",
-    "REPORT_HELP",
-    "THRESHOLD_HELP",
-    "AllowList",
-    "MarkerCache",
+    "BY_NAME",
+    "OPTIONS",
+    "Mode",
+    "Option",
     "Settings",
-    "closest_marker",
+    "Where",
+    "add_options",
     "load_settings",
-    "marker_threshold",
+    "parse_allow",
     "parse_duration",
-    "resolve_threshold",
+    "parse_mode",
+    "parse_path",
+    "session_value",
 ]
 
 ENV_VAR = "LOOPGUARD"
-MODES = ("fail", "warn")
 MARKER_NAME = "loopguard"
-
-# Parent node (module, class, ...) -> the loopguard marker closest to it, or None.
-MarkerCache = dict[pytest.Item | pytest.Collector, pytest.Mark | None]
-
-# Each help text is shared by the command-line option and the ini key.
-THRESHOLD_HELP = (
-    "fail tests during which an event loop was blocked longer than DURATION "
-    "(e.g. 100ms, 0.5s, 500us; 0 or off disables). Also env LOOPGUARD."
-)
-MODE_HELP = "what a stall does: 'fail' the test (default) or 'warn' and keep the outcome."
-REPORT_HELP = "write every stall as JSON to PATH (one record per stall)."
-ALLOW_HELP = (
-    "stalls to accept: 'module:function' or path glob patterns matched "
-    "against the blocking frame, one per line."
-)
-MARKER_HELP = (
-    "loopguard(duration): change the stall threshold for this test, class or "
-    "module, e.g. loopguard('500ms'); loopguard('off') disables it."
-)
+Mode = Literal["fail", "warn"]
+MODES: tuple[Mode, ...] = ("fail", "warn")
+# Where an option may be set, strongest first.
+Where = Literal["marker", "command line", "environment", "ini"]
 
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>us|ms|s)")
 _UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -73,12 +64,170 @@ def parse_duration(text: object, source: str) -> float:
     return float(match["number"]) * _UNIT_SECONDS[match["unit"]]
 
 
+def parse_mode(text: object, source: str) -> Mode:
+    """Turn 'fail' or 'warn' (any case) into a Mode; raise a usage error naming `source`."""
+    cleaned = str(text).strip().lower()
+    for mode in MODES:
+        if cleaned == mode:
+            return mode
+    raise pytest.UsageError(f"{source}: expected one of {', '.join(MODES)}, got {str(text)!r}")
+
+
+def parse_allow(lines: object, source: str) -> AllowList:
+    """Turn the ini key's lines into an AllowList; blank lines are skipped."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    if not isinstance(lines, (list, tuple)):
+        raise pytest.UsageError(f"{source}: expected patterns, one per line, got {lines!r}")
+    return AllowList(tuple(str(line).strip() for line in lines if str(line).strip()))
+
+
+def parse_path(text: object, source: str) -> str | None:
+    """Keep a file path as given; empty means none."""
+    return str(text) or None
+
+
+class Option(NamedTuple):
+    """One loopguard option: its name, how the docs show it, where it may be set, its parser."""
+
+    name: str  # the ini key and the flag's dest; the flag is --name with dashes
+    metavar: str  # what the docs and --help call the value
+    type: str  # as the docs name it
+    default: str  # the text the parser gets when the option is set nowhere
+    shown_default: str  # the default as the docs show it
+    help: str  # for --help, shared by the flag and the ini key
+    meaning: str  # for the README's table
+    where: tuple[Where, ...]  # strongest first
+    parse: Callable[[Any, str], Any]  # (value, where it came from) -> value, or UsageError
+    ini_type: Literal["string", "linelist"] = "string"
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return self.name.upper()
+
+    def spelled(self, where: Where) -> str:
+        """Return how a user writes this option in one place, e.g. `LOOPGUARD=DURATION`."""
+        value = self.metavar
+        if where == "command line":
+            return f"{self.flag}={value}"
+        if where == "environment":
+            return f"{self.env}={value}"
+        if where == "marker":
+            return f"@pytest.mark.{MARKER_NAME}({value})"
+        return f"{self.name} = {value}" if value else self.name
+
+    def source(self, where: Where) -> str:
+        """Name one place of this option in a usage error, e.g. `loopguard (ini)`."""
+        if where == "command line":
+            return self.flag
+        if where == "environment":
+            return f"{self.env} environment variable"
+        if where == "marker":
+            return f"@pytest.mark.{MARKER_NAME}"
+        return f"{self.name} (ini)"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        name="loopguard",
+        metavar="DURATION",
+        type="duration",
+        default="off",
+        shown_default="off",
+        help="fail tests during which an event loop was blocked longer than DURATION "
+        "(e.g. 100ms, 0.5s, 500us; 0 or off disables). Also env LOOPGUARD.",
+        meaning="Threshold: `500us`, `100ms`, `0.25s`; `0` or `off` turns it off. "
+        'A marker overrides it for its test, class or module; `"off"` disables.',
+        where=("marker", "command line", "environment", "ini"),
+        parse=parse_duration,
+    ),
+    Option(
+        name="loopguard_mode",
+        metavar="MODE",
+        type="`fail` or `warn`",
+        default="fail",
+        shown_default="`fail`",
+        help="what a stall does: 'fail' the test (default) or 'warn' and keep the outcome.",
+        meaning="`warn` reports stalls as `LoopguardWarning`s and keeps outcomes.",
+        where=("command line", "ini"),
+        parse=parse_mode,
+    ),
+    Option(
+        name="loopguard_allow",
+        metavar="",
+        type="list of patterns, one per line",
+        default="",
+        shown_default="empty",
+        help="stalls to accept: 'module:function' or path glob patterns matched "
+        "against the blocking frame, one per line.",
+        meaning="Accepted stalls, by `module:function` or path glob of the blocking frame.",
+        where=("ini",),
+        parse=parse_allow,
+        ini_type="linelist",
+    ),
+    Option(
+        name="loopguard_report",
+        metavar="PATH",
+        type="file path",
+        default="",
+        shown_default="none",
+        help="write every stall as JSON to PATH (one record per stall).",
+        meaning="Writes every stall as JSON (test id, phase, ms, file, line, stack) for CI tools.",
+        where=("command line",),
+        parse=parse_path,
+    ),
+)
+BY_NAME = {option.name: option for option in OPTIONS}
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Declare every option's flag and ini key to pytest."""
+    group = parser.getgroup("loopguard", "event loop stall detection")
+    for option in OPTIONS:
+        if "command line" in option.where:
+            group.addoption(
+                option.flag, dest=option.name, metavar=option.metavar, help=option.help
+            )
+    for option in OPTIONS:
+        if "ini" in option.where:
+            default: object = [] if option.ini_type == "linelist" else ""
+            parser.addini(option.name, option.help, type=option.ini_type, default=default)
+
+
+def _given(config: pytest.Config, option: Option, where: Where) -> object | None:
+    """Return what the session gives `option` in one place, None when it is not set there."""
+    if where == "command line":
+        value: object = config.getoption(option.name, default=None)
+        return value
+    if where == "environment":
+        text = os.environ.get(option.env)
+        return text if text is not None and text.strip() else None
+    if where == "ini":
+        return config.getini(option.name) or None
+    return None  # the marker is read per test
+
+
+def session_value(config: pytest.Config, name: str) -> tuple[Any, str]:
+    """Return an option's value for the session and where it came from (flag, env, ini, default)."""
+    option = BY_NAME[name]
+    for where in option.where:
+        value = _given(config, option, where)
+        if value is not None:
+            source = {"command line": option.flag, "environment": option.env}.get(where, "ini")
+            return option.parse(value, option.source(where)), source
+    return option.parse(option.default, "default"), "default"
+
+
 class Settings(NamedTuple):
     """Session-wide loopguard settings, checked once at configure time."""
 
     threshold_seconds: float  # 0.0 when the session gives no threshold
     threshold_source: str  # where the threshold came from, for the header
-    mode: str
+    mode: Mode
     allow: AllowList
     report_path: str | None
 
@@ -88,144 +237,13 @@ class Settings(NamedTuple):
         return self.mode == "warn"
 
 
-def _session_threshold(config: pytest.Config) -> tuple[float, str]:
-    """Apply CLI > env > ini and return (seconds, source)."""
-    cli = config.getoption("loopguard", default=None)
-    if cli is not None:
-        return parse_duration(cli, "--loopguard"), "--loopguard"
-    env = os.environ.get(ENV_VAR)
-    if env is not None and env.strip():
-        return parse_duration(env, f"{ENV_VAR} environment variable"), ENV_VAR
-    ini = config.getini("loopguard")
-    if ini:
-        return parse_duration(ini, "loopguard (ini)"), "ini"
-    return 0.0, "default"
-
-
-def _mode(config: pytest.Config) -> str:
-    """Apply CLI > ini for the mode and check it."""
-    cli = config.getoption("loopguard_mode", default=None)
-    source, value = ("--loopguard-mode", cli) if cli else ("loopguard_mode (ini)", None)
-    if value is None:
-        value = config.getini("loopguard_mode") or "fail"
-    cleaned = str(value).strip().lower()
-    if cleaned not in MODES:
-        raise pytest.UsageError(
-            f"{source}: expected one of {', '.join(MODES)}, got {str(value)!r}"
-        )
-    return cleaned
-
-
 def load_settings(config: pytest.Config) -> Settings:
     """Read and check every loopguard option; raise pytest.UsageError on bad input."""
-    threshold_seconds, source = _session_threshold(config)
-    lines = config.getini("loopguard_allow")
-    allow = AllowList(tuple(line.strip() for line in lines if line.strip()))
-    report_path = config.getoption("loopguard_report", default=None) or None
-    return Settings(threshold_seconds, source, _mode(config), allow, report_path)
-
-
-def closest_marker(item: pytest.Item, parents: MarkerCache | None = None) -> pytest.Mark | None:
-    """Return the loopguard marker closest to `item`, as `get_closest_marker` does.
-
-    `get_closest_marker` walks the item's whole node chain, which costs more
-    than the rest of loopguard's work for a test. A test's parents (module,
-    class) and their markers are settled once collection is over, so with a
-    `parents` cache each parent is asked once per session.
-    """
-    for mark in item.own_markers:
-        if mark.name == MARKER_NAME:
-            return mark
-    parent = item.parent
-    if parent is None:
-        return None
-    if parents is None:
-        return parent.get_closest_marker(MARKER_NAME)
-    try:
-        return parents[parent]
-    except KeyError:
-        found = parents[parent] = parent.get_closest_marker(MARKER_NAME)
-        return found
-
-
-def marker_threshold(item: pytest.Item, parents: MarkerCache | None = None) -> float | None:
-    """Return the closest loopguard marker's threshold, or None without a marker.
-
-    Raises pytest.UsageError when the marker's value is not a duration.
-    """
-    marker = closest_marker(item, parents)
-    if marker is None:
-        return None
-    if len(marker.args) != 1 or marker.kwargs:
-        raise pytest.UsageError(
-            "@pytest.mark.loopguard: expected one duration such as '100ms' or 'off', "
-            f"got args={marker.args!r} kwargs={marker.kwargs!r}"
-        )
-    return parse_duration(marker.args[0], "@pytest.mark.loopguard")
-
-
-def resolve_threshold(
-    settings: Settings, item: pytest.Item | None = None, parents: MarkerCache | None = None
-) -> float:
-    """Return the threshold in seconds for `item`: marker > the session's (CLI > env > ini).
-
-    0.0 means loopguard is off. A marker may turn loopguard on for its tests
-    even when the session has no threshold.
-    """
-    if item is not None:
-        from_marker = marker_threshold(item, parents)
-        if from_marker is not None:
-            return from_marker
-    return settings.threshold_seconds
-
-
-class AllowList(NamedTuple):
-    """The `loopguard_allow` patterns, matched against a stall's blocking frame.
-
-    `module:function` patterns match on the frame's dotted module path, taken
-    from its file path, so `app.db:connect` also matches `src/app/db.py`.
-    Anything else is a glob matched against the path relative to rootdir and
-    against the absolute path. Both sides accept fnmatch wildcards.
-    """
-
-    patterns: tuple[str, ...]
-
-    def matches(self, filename: str, function: str, rootdir: str) -> bool:
-        """Tell whether a frame in `filename` running `function` is accepted."""
-        absolute = os.path.abspath(filename)
-        relative = _relative(absolute, rootdir)
-        return any(
-            _matches_one(pattern, absolute, relative, function) for pattern in self.patterns
-        )
-
-
-def _relative(path: str, rootdir: str) -> str:
-    """Return `path` relative to rootdir with '/' separators, or absolute if outside."""
-    try:
-        relative = os.path.relpath(path, rootdir)
-    except ValueError:  # another drive on Windows
-        return path.replace(os.sep, "/")
-    if relative.startswith(".."):
-        return path.replace(os.sep, "/")
-    return relative.replace(os.sep, "/")
-
-
-def _dotted(relative: str) -> str:
-    """Turn 'src/app/db.py' (or '.../site-packages/app/db.py') into 'src.app.db'."""
-    relative = relative.rsplit("site-packages/", 1)[-1].lstrip("/")
-    if relative.endswith(".py"):
-        relative = relative[:-3]
-    return relative.removesuffix("/__init__").replace("/", ".")
-
-
-def _matches_one(pattern: str, absolute: str, relative: str, function: str) -> bool:
-    """Match one allow pattern against one frame."""
-    module, sep, func = pattern.rpartition(":")
-    if sep and module and "/" not in module and not module.endswith(".py"):
-        dotted = _dotted(relative)
-        module_ok = fnmatch.fnmatchcase(dotted, module) or fnmatch.fnmatchcase(
-            dotted, "*." + module
-        )
-        return module_ok and fnmatch.fnmatchcase(function, func or "*")
-    posix_absolute = absolute.replace(os.sep, "/")
-    return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(posix_absolute, pattern)
+    threshold_seconds, source = session_value(config, "loopguard")
+    return Settings(
+        threshold_seconds,
+        source,
+        session_value(config, "loopguard_mode")[0],
+        session_value(config, "loopguard_allow")[0],
+        session_value(config, "loopguard_report")[0],
+    )

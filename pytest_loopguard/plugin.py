@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pytest_loopguard import options
+from pytest_loopguard import marker, options
 from pytest_loopguard.guard import PhaseGuard, make_guard
 from pytest_loopguard.keys import REPORT_ATTRIBUTE, SETTINGS_KEY, WORKER_STARVED_KEY
 
@@ -44,23 +44,11 @@ class WorkerReports:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("loopguard", "event loop stall detection")
-    group.addoption(
-        "--loopguard", dest="loopguard", metavar="DURATION", help=options.THRESHOLD_HELP
-    )
-    group.addoption(
-        "--loopguard-mode", dest="loopguard_mode", metavar="MODE", help=options.MODE_HELP
-    )
-    group.addoption(
-        "--loopguard-report", dest="loopguard_report", metavar="PATH", help=options.REPORT_HELP
-    )
-    parser.addini("loopguard", options.THRESHOLD_HELP, default="")
-    parser.addini("loopguard_mode", options.MODE_HELP, default="fail")
-    parser.addini("loopguard_allow", options.ALLOW_HELP, type="linelist", default=[])
+    options.add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", options.MARKER_HELP)
+    config.addinivalue_line("markers", marker.MARKER_HELP)
     settings = options.load_settings(config)
     if settings.report_path is not None:
         parent = os.path.dirname(_report_path(config, settings.report_path))
@@ -125,7 +113,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     guard = config.stash[GUARD_KEY]
     if _is_worker(config):
-        config.workeroutput[WORKER_STARVED_KEY] = guard.starved()  # type: ignore[attr-defined]
+        output: dict[str, Any] = getattr(config, "workeroutput")  # set by xdist on a worker
+        output[WORKER_STARVED_KEY] = guard.starved()
         return
     settings = guard.settings
     if settings.report_path is None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_loopguard.allow import AllowList
 from pytest_loopguard.keys import SETTINGS_KEY
-from pytest_loopguard.options import (
-    ENV_VAR,
-    AllowList,
-    MarkerCache,
-    parse_duration,
-    resolve_threshold,
-)
+from pytest_loopguard.marker import MarkerCache, resolve_threshold
+from pytest_loopguard.options import ENV_VAR, parse_duration
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +113,10 @@ def test_closest_marker_beats_cli(pytester: pytest.Pytester, cached: bool) -> No
     write_ini(pytester)
     items, _ = pytester.inline_genitems(pytester.makepyfile(MARKED), "--loopguard=100ms")
     parents: MarkerCache | None = {} if cached else None
-    by_name = {item.name: resolve_threshold(item.config.stash[SETTINGS_KEY], item, parents) for item in items}
+    by_name = {
+        item.name: resolve_threshold(item.config.stash[SETTINGS_KEY], item, parents)
+        for item in items
+    }
     assert by_name == {
         "test_off": 0.0,
         "test_in_class": pytest.approx(0.7),
