@@ -33,6 +33,7 @@ class ThreadCpuClock:
     def read(self, handle: object) -> float | None:
         """Return the CPU seconds the thread has used so far, or None when it has ended."""
         try:
+            # Handles are opaque to the detector; this clock's are the ints handle() made.
             return time.clock_gettime(handle)  # type: ignore[arg-type]
         except (OSError, OverflowError, TypeError):
             return None

@@ -58,7 +58,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 from pytest_loopguard.cputime import ThreadCpuClock
@@ -78,10 +77,7 @@ MIN_WAKE_INTERVAL_SECONDS = 0.001
 
 
 class StallDetector:
-    """Record every stall of every event loop that runs while started.
-
-    Implements `probes.hub.Hub`: the members named there are what its probes use.
-    """
+    """Record every stall of every event loop that runs while started; the probes' `Hub`."""
 
     def __init__(
         self,
@@ -114,15 +110,20 @@ class StallDetector:
         self._probes = make_probes(self)
         self._thread: threading.Thread | None = None
 
-    # The longest busy stretch that is not a stall. A plain attribute, not a property:
-    # probes read it on every loop iteration, where a property call would cost more
-    # than the rest of their work. Setting it goes through __setattr__ instead.
+    # The longest busy stretch that is not a stall: a plain attribute, since probes read it
+    # on every loop iteration, where a property would cost more than the rest of their work.
     threshold_seconds: float
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Check a new threshold and wake the watchdog for it; other attributes as usual."""
         if name == "threshold_seconds":
-            value = _checked_threshold(value)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"threshold_seconds must be a number of seconds, got {value!r}")
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(
+                    f"threshold_seconds must be a positive number of seconds, got {value!r}"
+                )
+            value = float(value)
             self._wake.set()  # the watchdog may be sleeping for half the old threshold
         object.__setattr__(self, name, value)
 
@@ -170,8 +171,7 @@ class StallDetector:
     def sample(self) -> float:
         """Look at every running loop once, the watchdog's job; return when to look next.
 
-        Samples the stack of each loop busy for more than half the threshold
-        and notes the CPU time of every other loop thread.
+        Samples the stack of each loop busy over half the threshold, notes the others' CPU.
         """
         now = self.clock()
         threshold = self.threshold_seconds
@@ -198,12 +198,7 @@ class StallDetector:
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def _watch(self) -> None:
@@ -299,12 +294,3 @@ class StallDetector:
         with self._lock:
             if len(self._errors) < 100:
                 self._errors.append(exc)
-
-
-def _checked_threshold(value: object) -> float:
-    """Return `value` as float seconds, or explain why it cannot be a threshold."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"threshold_seconds must be a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"threshold_seconds must be a positive number of seconds, got {value!r}")
-    return float(value)

@@ -127,7 +127,7 @@ def capture_stack(
     The last element is the blocking frame. An empty tuple means nothing in the
     stack could be blamed (only machinery, such as a loop waiting in select).
     """
-    chain = []
+    chain: list[FrameType | Any] = []
     while frame is not None and len(chain) < MAX_DEPTH:
         chain.append(frame)
         frame = frame.f_back

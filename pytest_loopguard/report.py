@@ -217,7 +217,7 @@ def starved_line(count: int) -> str:
 
 def report_document(
     records: Sequence[dict[str, Any]], threshold_ms: float, mode: str, starved: int = 0
-) -> dict:
+) -> dict[str, Any]:
     """Wrap the stall records into the JSON document written by --loopguard-report.
 
     `starved` counts the stretches over the limit that were not recorded

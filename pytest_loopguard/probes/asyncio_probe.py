@@ -42,7 +42,7 @@ from asyncio import base_events, events
 from typing import Any
 
 from pytest_loopguard.probes.hub import Hub
-from pytest_loopguard.probes.patching import AttributePatch
+from pytest_loopguard.probes.patching import AttributePatch, wrapping
 from pytest_loopguard.probes.state import LoopState, describe
 
 __all__ = ["AsyncioProbe"]
@@ -115,18 +115,18 @@ class AsyncioProbe:
 
 
 def _make_handle_run(handles: dict[int, events.Handle], original: Any) -> Any:
-    def _run(handle: events.Handle) -> None:
-        handles[id(handle._loop)] = handle
+    def _run(handle: events.Handle) -> Any:
+        # typeshed leaves out Handle's private _loop; getattr would cost each callback more.
+        handles[id(handle._loop)] = handle  # type: ignore[attr-defined]
         return original(handle)
 
-    _run.__wrapped__ = original  # type: ignore[attr-defined]
-    return _run
+    return wrapping(_run, original)
 
 
 def _make_run_forever(probe: AsyncioProbe, original: Any) -> Any:
     hub, runs = probe.hub, probe._runs
 
-    def run_forever(loop: asyncio.AbstractEventLoop) -> None:
+    def run_forever(loop: asyncio.AbstractEventLoop) -> Any:
         if hub.started:
             run = runs.get(id(loop))
             if run is None or run.loop() is not loop or run.selector is not loop._selector:
@@ -135,8 +135,7 @@ def _make_run_forever(probe: AsyncioProbe, original: Any) -> Any:
                 return run.timed(original, loop)
         return original(loop)
 
-    run_forever.__wrapped__ = original  # type: ignore[attr-defined]
-    return run_forever
+    return wrapping(run_forever, original)
 
 
 def _make_close(probe: AsyncioProbe, original: Any) -> Any:
@@ -147,8 +146,7 @@ def _make_close(probe: AsyncioProbe, original: Any) -> Any:
         except Exception as exc:  # closing must succeed whatever happens here
             probe.hub.internal_error(exc)
 
-    close.__wrapped__ = original  # type: ignore[attr-defined]
-    return close
+    return wrapping(close, original)
 
 
 class _SelectorRun:
@@ -205,7 +203,7 @@ class _SelectorRun:
             else:
                 self.selector.select = self._previous
 
-    def timed(self, run_forever: Any, loop: Any) -> None:
+    def timed(self, run_forever: Any, loop: Any) -> Any:
         """Run the loop, timing the stretches before its first and after its last select.
 
         A stretch still going on when the loop stops counts as ended with the loop.

@@ -18,13 +18,20 @@ import importlib.abc
 import sys
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_loopguard.probes.hub import Hub
 
-__all__ = ["AttributePatch", "LazyProbe", "WhenImported"]
+__all__ = ["AttributePatch", "LazyProbe", "WhenImported", "wrapping"]
 
 _MISSING = object()
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def wrapping(wrapper: _Function, original: object) -> _Function:
+    """Return `wrapper`, marked as wrapping `original` so that `inspect.unwrap` finds it."""
+    vars(wrapper)["__wrapped__"] = original
+    return wrapper
 
 
 class AttributePatch:
@@ -113,7 +120,8 @@ class _NotifyingLoader(importlib.abc.Loader):
         self._notify = loaded
 
     def create_module(self, spec: Any) -> ModuleType | None:
-        return self._loader.create_module(spec)
+        module: ModuleType | None = self._loader.create_module(spec)
+        return module
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)

@@ -32,7 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from pytest_loopguard.probes.hub import Hub
-from pytest_loopguard.probes.patching import AttributePatch, LazyProbe
+from pytest_loopguard.probes.patching import AttributePatch, LazyProbe, wrapping
 from pytest_loopguard.probes.state import LoopState
 
 __all__ = ["TrioProbe"]
@@ -62,8 +62,7 @@ def _make_setup_runner(hub: Hub, original: Any) -> Any:
                 hub.internal_error(exc)
         return runner
 
-    setup_runner.__wrapped__ = original  # type: ignore[attr-defined]
-    return setup_runner
+    return wrapping(setup_runner, original)
 
 
 class _Instrument:

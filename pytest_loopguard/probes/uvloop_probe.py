@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from pytest_loopguard.probes.hub import Hub
-from pytest_loopguard.probes.patching import AttributePatch, LazyProbe
+from pytest_loopguard.probes.patching import AttributePatch, LazyProbe, wrapping
 from pytest_loopguard.probes.state import LoopState
 
 __all__ = ["HEARTBEAT_FRACTION", "UvloopProbe"]
@@ -46,7 +46,7 @@ class UvloopProbe(LazyProbe):
 
 
 def _make_run_forever(hub: Hub, original: Any) -> Any:
-    def run_forever(loop: Any) -> None:
+    def run_forever(loop: Any) -> Any:
         if not hub.started or loop.is_running():
             return original(loop)
         try:
@@ -60,8 +60,7 @@ def _make_run_forever(hub: Hub, original: Any) -> Any:
         finally:
             heartbeat.detach()
 
-    run_forever.__wrapped__ = original  # type: ignore[attr-defined]
-    return run_forever
+    return wrapping(run_forever, original)
 
 
 class _Heartbeat:
@@ -107,6 +106,7 @@ class _Heartbeat:
         self._schedule(now)
 
     def _check(self, now: float, ended_with_loop: bool) -> None:
+        # _schedule set busy_since: a heartbeat's stretch is never None.
         late = now - self.state.busy_since  # type: ignore[operator]
         estimate = late + self.interval / 2
         if late > 0 and estimate > self.hub.threshold_seconds:
