@@ -113,8 +113,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     guard = config.stash[GUARD_KEY]
     if _is_worker(config):
-        output: dict[str, Any] = getattr(config, "workeroutput")  # set by xdist on a worker
-        output[WORKER_STARVED_KEY] = guard.starved()
+        # xdist gives a worker's config its workeroutput; pytest's type does not declare it.
+        config.workeroutput[WORKER_STARVED_KEY] = guard.starved()  # type: ignore[attr-defined]
         return
     settings = guard.settings
     if settings.report_path is None:
