@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import multiprocessing
 import os
+import signal
 import sys
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Generator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from flake8_asyncblock import __version__
 from flake8_asyncblock.config import UsageError, load_config
 from flake8_asyncblock.discover import discover
-from flake8_asyncblock.formats import FORMATS, render
+from flake8_asyncblock.formats import FORMATS
 from flake8_asyncblock.project import helper_codes, summarize_project
-from flake8_asyncblock.runner import Job, Outcome, check_file
+from flake8_asyncblock.report import Exit, Reporter
+from flake8_asyncblock.results import FileResult
+from flake8_asyncblock.runner import Job, Mode, check_file
+from flake8_asyncblock.write import apply
 
 __all__ = ["PARALLEL_THRESHOLD", "build_parser", "main"]
 
@@ -63,7 +67,7 @@ def _jobs(value: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return 0 when clean, 1 when something was found, 2 on a usage error."""
+    """Run the command and return its exit status (see `Exit` and docs/cli.md)."""
     try:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
         if args.command is None:
@@ -71,42 +75,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(args)
     except UsageError as exc:
         print(f"asyncblock: error: {exc}", file=sys.stderr)
-        return 2
+        return Exit.USAGE
+    except KeyboardInterrupt:
+        # Workers ignore SIGINT and are terminated; a file being written keeps its old text.
+        print("asyncblock: interrupted", file=sys.stderr)
+        return Exit.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as other filters do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return Exit.FINDINGS
 
 
 def _check(args: argparse.Namespace) -> int:
+    """Compute each file's result, apply it (the write step), report it: in that order, per file."""
     paths = args.paths or ["."]
     flags = {"select": args.select, "ignore": args.ignore, "blocking": args.blocking,
              "range-limit": args.range_limit, "exclude": args.exclude}
     config = load_config(flags, args.config, Path(paths[0]))
-    mode = "fix" if args.fix else "diff" if args.diff else "check"
+    mode: Mode = "fix" if args.fix else "diff" if args.diff else "check"
     if args.unsafe_fixes and mode == "check":
         raise UsageError("--unsafe-fixes needs --fix or --diff")
-    files = discover(paths, config.exclude, gitignore=not args.no_gitignore)
+    if mode == "diff" and args.format != "text":
+        raise UsageError("--diff prints a unified diff; --format applies to findings only")
+    found = discover(paths, config.exclude, gitignore=not args.no_gitignore)
     job = Job(config.codes, config.settings, mode, args.unsafe_fixes)
-    if job.codes & helper_codes():
-        workers, chunk = _workers(len(files), args.jobs)
-        job = replace(job, project=summarize_project(files, job.settings, workers, chunk))
-    outcomes = list(_run(files, job, args.jobs))
-    return _report(outcomes, args.format, mode)
+    if job.codes & helper_codes():  # the project-wide pass, before the per-file checks
+        workers, chunk = _workers(len(found.files), args.jobs)
+        job = replace(job, project=summarize_project(found.files, job.settings, workers, chunk))
+    reporter = Reporter(args.format, mode, sys.stdout, sys.stderr)
+    reporter.problems(found.problems)
+    if not found.files and not found.problems:
+        print("asyncblock: warning: no Python files found under "
+              + ", ".join(paths), file=sys.stderr)
+    results = _run(found.files, job, args.jobs)
+    try:
+        for result in results:
+            reporter.file(apply(result) if mode == "fix" else result)
+    finally:
+        results.close()  # stops the workers when the loop ends early
+    return reporter.close()
 
 
-def _run(files: list[str], job: Job, jobs: int | None) -> Iterable[Outcome]:
-    """Check the files in this process, or in a pool of workers for large trees."""
-    workers = jobs or _cores()
-    if workers < 2 or len(files) < PARALLEL_THRESHOLD:
-        return [check_file(path, job) for path in files]
-    chunk = max(1, len(files) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(check_file, files, [job] * len(files), chunksize=chunk))
+def _run(files: list[str], job: Job, jobs: int | None) -> Generator[FileResult, None, None]:
+    """Yield each file's result in order: in this process, or from workers for large trees."""
+    workers, chunk = _workers(len(files), jobs)
+    if workers < 2:
+        yield from (check_file(path, job) for path in files)
+        return
+    # The parent alone answers Ctrl-C.
+    with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
+        yield from pool.imap(functools.partial(check_file, job=job), files, chunksize=chunk)
 
 
 def _workers(files: int, jobs: int | None) -> tuple[int, int]:
-    """Return the processes and files per task of the project pass, as `_run` picks them."""
-    workers = jobs or _cores()
+    """Return the processes and files per task; small tasks keep the output flowing."""
+    workers = min(jobs or _cores(), files)
     if workers < 2 or files < PARALLEL_THRESHOLD:
         return 1, 1
-    return workers, max(1, files // (workers * 8))
+    return workers, max(1, min(16, files // (workers * 8)))
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _cores() -> int:
@@ -114,44 +144,3 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _report(outcomes: list[Outcome], fmt: str, mode: str) -> int:
-    """Print findings, errors and the fix summary; return the exit status."""
-    errors = [o for o in outcomes if o.error]
-    for outcome in errors:
-        print(f"{outcome.path}: {outcome.error}", file=sys.stderr)
-    for outcome in outcomes:
-        for note in outcome.notes:
-            print(note, file=sys.stderr)
-    findings = [f for o in outcomes for f in o.findings]
-    if mode == "diff":
-        sys.stdout.write("".join(o.diff for o in outcomes))
-    else:
-        sys.stdout.write(render(fmt, findings))
-    # The summary goes to stderr; flush first so a terminal shows it after the output.
-    sys.stdout.flush()
-    if mode == "fix":
-        for outcome in outcomes:
-            if outcome.new_bytes is not None:
-                with open(outcome.path, "wb") as handle:
-                    handle.write(outcome.new_bytes)
-    if mode != "check":
-        print(_summary(outcomes, mode), file=sys.stderr)
-        left = sum(sum(o.left.values()) for o in outcomes)
-        found = left if mode == "fix" else len(findings)
-    else:
-        found = len(findings)
-    return 1 if found or errors else 0
-
-
-def _summary(outcomes: list[Outcome], mode: str) -> str:
-    left: Counter = Counter()
-    for outcome in outcomes:
-        left.update(outcome.left)
-    fixed = sum(o.fixed for o in outcomes)
-    total = fixed + sum(left.values())
-    verb = "fixed" if mode == "fix" else "would be fixed"
-    reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(left.items()))
-    tail = f" ({reasons})" if reasons else ""
-    return f"asyncblock: {total} findings, {fixed} {verb}, {sum(left.values())} left{tail}"

@@ -37,9 +37,16 @@ def find_pyproject(start: Path) -> Path | None:
     folder = start if start.is_dir() else start.parent
     for candidate in (folder.resolve(), *folder.resolve().parents):
         path = candidate / "pyproject.toml"
-        if path.is_file() and "asyncblock" in _read_text(path) and _table(path):
+        if _is_file(path) and "asyncblock" in _read_text(path) and _table(path):
             return path
     return None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a folder we may not look into holds no config we can use
+        return False
 
 
 def _read_text(path: Path) -> str:

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flake8_asyncblock.config import UsageError
 
-__all__ = ["DEFAULT_EXCLUDES", "discover", "is_excluded"]
+__all__ = ["DEFAULT_EXCLUDES", "Discovery", "discover", "is_excluded"]
 
-#: Folder names never entered; folders holding a `pyvenv.cfg` are skipped too.
+#: Folder names skipped at any depth while walking, as ruff skips them (ruff's
+#: default `exclude`, which no longer holds `build`); folders holding a
+#: `pyvenv.cfg` are skipped too. A path named on the command line is always entered.
 DEFAULT_EXCLUDES = frozenset({
-    ".git", ".hg", ".svn", ".tox", ".nox", "__pycache__", "node_modules", "build", "dist",
-    ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints",
+    ".mypy_cache", ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache",
+    ".svn", ".tox", ".venv", ".vscode", "__pycache__", "__pypackages__", "_build", "buck-out",
+    "dist", "node_modules", "site-packages", "venv",
 })
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The files to check, and the folders that could not be listed (`path: reason`)."""
+
+    files: list[str]
+    problems: list[str] = field(default_factory=list)
 
 
 def is_excluded(path: str, patterns: Sequence[str]) -> bool:
@@ -33,21 +47,21 @@ def is_excluded(path: str, patterns: Sequence[str]) -> bool:
     return False
 
 
-def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = True) -> list[str]:
+def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = True) -> Discovery:
     """Return the Python files under `paths`, sorted per argument, without duplicates.
 
     Files named explicitly are checked whatever their suffix unless an
     `exclude` pattern matches them; folders contribute their `*.py` files.
     """
     found: list[str] = []
+    problems: list[str] = []
     seen: set[str] = set()
     for raw in paths:
-        if not os.path.exists(raw):
-            raise UsageError(f"no such file or folder: {raw}")
+        _check_exists(raw)
         path = os.path.normpath(raw)
         if os.path.isdir(path):
             ignored = _git_ignored(path) if gitignore else frozenset()
-            candidates = sorted(_walk(path, exclude, ignored))
+            candidates = sorted(_walk(path, exclude, ignored, problems))
         else:
             candidates = [] if is_excluded(path, exclude) else [path]
         for candidate in candidates:
@@ -55,16 +69,33 @@ def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = Tru
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
-    return found
+    return Discovery(found, problems)
 
 
-def _walk(top: str, exclude: Sequence[str], ignored: frozenset[str]) -> list[str]:
+def _check_exists(raw: str) -> None:
+    try:
+        os.stat(raw)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"symlink loop: {raw}") from None
+        if exc.errno == errno.ENOENT and os.path.lexists(raw):
+            raise UsageError(f"broken symlink: {raw} -> {os.readlink(raw)}") from None
+        if exc.errno == errno.ENOENT:
+            raise UsageError(f"no such file or folder: {raw}") from None
+        raise UsageError(f"{raw}: {exc.strerror or exc}") from None
+
+
+def _walk(top: str, exclude: Sequence[str], ignored: frozenset[str],
+          problems: list[str]) -> list[str]:
+    def unlistable(exc: OSError) -> None:
+        problems.append(f"{exc.filename or top}: cannot read folder: {exc.strerror or exc}")
+
     files = []
-    for folder, dirs, names in os.walk(top):
+    for folder, dirs, names in os.walk(top, onerror=unlistable):
         dirs[:] = [
             d for d in dirs
             if d not in DEFAULT_EXCLUDES
-            and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
+            and not _is_virtualenv(os.path.join(folder, d))
             and not is_excluded(os.path.join(folder, d), exclude)
             and os.path.abspath(os.path.join(folder, d)) not in ignored
         ]
@@ -77,6 +108,13 @@ def _walk(top: str, exclude: Sequence[str], ignored: frozenset[str]) -> list[str
             ):
                 files.append(os.path.normpath(path))
     return files
+
+
+def _is_virtualenv(folder: str) -> bool:
+    try:
+        return os.path.exists(os.path.join(folder, "pyvenv.cfg"))
+    except OSError:
+        return False
 
 
 def _git_ignored(folder: str) -> frozenset[str]:

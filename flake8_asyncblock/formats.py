@@ -9,9 +9,9 @@ from pathlib import Path
 
 from flake8_asyncblock import __version__
 from flake8_asyncblock.registry import RULES, by_code
-from flake8_asyncblock.runner import Finding
+from flake8_asyncblock.results import Finding
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["FORMATS", "STREAMED", "render"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -102,6 +102,10 @@ def _github(findings: Sequence[Finding]) -> str:
 FORMATS: dict[str, Callable[[Sequence[Finding]], str]] = {
     "text": _text, "json": _json, "sarif": _sarif, "github": _github,
 }
+
+
+#: Formats written finding by finding, as files finish; the others are one document.
+STREAMED = frozenset({"text", "github"})
 
 
 def render(name: str, findings: Sequence[Finding]) -> str:

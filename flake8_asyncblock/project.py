@@ -9,9 +9,7 @@ the blocking functions to the check of every file.
 from __future__ import annotations
 
 import ast
-import io
 import os
-import tokenize
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from flake8_asyncblock.chains import blocking_functions
 from flake8_asyncblock.context import Chain, Origin
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.settings import Settings
+from flake8_asyncblock.source import Source, read_source
 from flake8_asyncblock.summaries import ModuleSummary, summarize
 
 __all__ = ["Project", "helper_codes", "module_of", "summarize_project"]
@@ -83,14 +82,13 @@ def summarize_project(
 
 def _summarize_file(path: str, settings: Settings, roots: Collection[str]) -> ModuleSummary | None:
     """Summarize one file; None when it cannot be read or parsed (its check says why)."""
+    read = read_source(path)  # regular files only: a FIFO named *.py must not hang the pass
+    if not isinstance(read, Source):
+        return None
+    source = read.text
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        source = data.decode(encoding)
         tree = ast.parse(source, filename=path)
-    except (OSError, SyntaxError, LookupError, UnicodeDecodeError, ValueError, RecursionError,
-            MemoryError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     module, package = module_of(path)
     try:

@@ -1,31 +1,42 @@
-"""Check (and fix) one file for the `asyncblock` command: read, parse, lint, noqa, rewrite.
+"""Check (and plan the fixes of) one file: read, decode, parse, lint, noqa, rewrite. Writes nothing.
 
-Runs in worker processes too, so everything it takes and returns pickles.
+This is the per-file step of the command; it runs in worker processes too,
+so everything it takes and returns pickles. `check_file` is the whole step;
+`source.read_source` and `analyse` are its two halves.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import io
-import tokenize
-from collections import Counter
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
+from typing import Literal
 
 from flake8_asyncblock import engine
 from flake8_asyncblock.context import Origin
 from flake8_asyncblock.noqa import filter_noqa
 from flake8_asyncblock.project import Project
 from flake8_asyncblock.registry import RULES
+from flake8_asyncblock.results import (
+    FIXABLE,
+    NO_FIX,
+    UNSAFE_OFF,
+    FileError,
+    FileResult,
+    Finding,
+    Rewrite,
+)
 from flake8_asyncblock.rule import Violation
 from flake8_asyncblock.settings import Settings
+from flake8_asyncblock.source import Source, read_source
 
-__all__ = ["Finding", "Job", "Outcome", "check_file", "lint_source"]
+__all__ = ["Job", "Mode", "analyse", "check_file", "lint_source"]
 
-#: Why a finding was left in place, as the summary names it.
-NO_FIX = "no fix available"
-UNSAFE_OFF = "unsafe fix not enabled (use --unsafe-fixes)"
-NOT_APPLIED = "could not apply"
+Mode = Literal["check", "fix", "diff"]
+
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
 @dataclass(frozen=True)
@@ -34,36 +45,10 @@ class Job:
 
     codes: frozenset[str]
     settings: Settings
-    mode: str = "check"  # "check", "fix" or "diff"
+    mode: Mode = "check"
     unsafe: bool = False
     #: The blocking functions of every checked file, for the ABL2xx rules.
     project: Project | None = None
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A violation located in a file; `column` is 1-based in characters."""
-
-    path: str
-    line: int
-    col: int
-    column: int
-    code: str
-    text: str
-
-
-@dataclass
-class Outcome:
-    """The result for one file: findings left, an error, and the fix bookkeeping."""
-
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None
-    fixed: int = 0
-    left: Counter = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
-    new_bytes: bytes | None = None
-    diff: str = ""
 
 
 def lint_source(source: str, tree: ast.AST, job: Job, path: str | None = None) -> list[Violation]:
@@ -73,42 +58,35 @@ def lint_source(source: str, tree: ast.AST, job: Job, path: str | None = None) -
     return filter_noqa(source, [v for v in found if v.code in job.codes])
 
 
-def check_file(path: str, job: Job) -> Outcome:
-    """Check `path`; in fix/diff mode also compute the rewritten file."""
-    outcome = Outcome(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        outcome.error = f"cannot read: {exc.strerror or exc}"
-        return outcome
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        source = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        outcome.error = f"cannot decode: {exc}"
-        return outcome
-    tree = _parse(source, outcome)
-    if tree is None:
-        return outcome
-    violations = lint_source(source, tree, job, path)
-    if job.mode != "check" and violations:
-        _fix(path, source, encoding, tree, violations, job, outcome)
-    else:
-        outcome.findings = _findings(path, source, violations)
-        if job.mode != "check":
-            outcome.left.update(_reason(v, job) for v in violations)
-    return outcome
+def check_file(path: str, job: Job) -> FileResult:
+    """Read and check `path`; in fix/diff mode also compute its rewrite."""
+    source = read_source(path)
+    return analyse(source, job) if isinstance(source, Source) else FileResult(path, error=source)
 
 
-def _parse(source: str, outcome: Outcome) -> ast.Module | None:
+def analyse(source: Source, job: Job) -> FileResult:
+    """Lint a decoded file; in fix/diff mode also plan, verify and render its rewrite."""
+    tree = _parse(source)
+    if isinstance(tree, FileError):
+        return FileResult(source.path, error=tree)
+    violations = lint_source(source.text, tree, job, source.path)
+    findings = _findings(source.path, source.text, violations)
+    if job.mode == "check":
+        return FileResult(source.path, findings)
+    reasons = tuple(_reason(v, job) for v in violations)
+    fixable = [v for v, why in zip(violations, reasons) if why == FIXABLE]
+    if not fixable:
+        return FileResult(source.path, findings, left=reasons)
+    return _fixed(source, tree, violations, fixable, findings, reasons, job)
+
+
+def _parse(source: Source) -> ast.Module | FileError:
     try:
-        return ast.parse(source, filename=outcome.path)
+        return ast.parse(source.text, filename=source.path)
     except SyntaxError as exc:
-        outcome.error = f"cannot parse: {exc.msg} (line {exc.lineno})"
+        return FileError("parse", f"{exc.msg} (line {exc.lineno})")
     except (ValueError, RecursionError, MemoryError) as exc:
-        outcome.error = f"cannot parse: {exc or type(exc).__name__}"
-    return None
+        return FileError("parse", str(exc) or type(exc).__name__)
 
 
 def _reason(violation: Violation, job: Job) -> str:
@@ -117,44 +95,54 @@ def _reason(violation: Violation, job: Job) -> str:
         return NO_FIX
     if kind == "unsafe" and not job.unsafe:
         return UNSAFE_OFF
-    return NOT_APPLIED
+    return FIXABLE
 
 
-def _fix(path: str, source: str, encoding: str, tree: ast.Module,
-         violations: list[Violation], job: Job, outcome: Outcome) -> None:
-    """Rewrite the fixable findings, then re-lint to report exactly what is left."""
-    fixable = [v for v in violations if _reason(v, job) == NOT_APPLIED]
-    if not fixable:
-        outcome.findings = _findings(path, source, violations)
-        outcome.left.update(_reason(v, job) for v in violations)
-        return
+def _fixed(source: Source, tree: ast.Module, violations: list[Violation],
+           fixable: list[Violation], findings: tuple[Finding, ...],
+           reasons: tuple[str, ...], job: Job) -> FileResult:
+    """Rewrite the fixable findings in one pass, then re-lint to report exactly what is left."""
     from flake8_asyncblock.fix import fix_source  # libcst loads only when needed
 
-    result = fix_source(source, tree, fixable)
-    for violation, why in result.skipped:
-        outcome.notes.append(f"{path}:{violation.line}:{violation.col + 1}: {violation.code} "
-                             f"not fixed: {why}")
+    path = source.path
+    result = fix_source(source.text, tree, fixable)
+    notes = tuple(f"{path}:{v.line}:{v.col + 1}: {v.code} not fixed: {why}"
+                  for v, why in result.skipped)
+    if result.source == source.text:
+        return FileResult(path, findings, left=reasons, notes=notes)
     after = lint_source(result.source, ast.parse(result.source), job, path)
-    if result.applied and len(after) != len(violations) - len(result.applied):
-        outcome.notes.append(f"{path}: fixes discarded: the rewrite did not remove the findings")
-        result.source, after = source, violations
-    outcome.fixed = len(violations) - len(after)
-    outcome.left.update(_reason(v, job) for v in after)
-    outcome.findings = _findings(path, result.source if job.mode == "fix" else source,
-                                 after if job.mode == "fix" else violations)
-    if result.source != source:
-        outcome.new_bytes = result.source.encode(encoding)
-        outcome.diff = "".join(difflib.unified_diff(
-            source.splitlines(True), result.source.splitlines(True),
-            fromfile=f"a/{path}", tofile=f"b/{path}",
-        ))
+    if len(after) != len(violations) - len(result.applied):
+        notes += (f"{path}: fixes discarded: the rewrite did not remove the findings",)
+        return FileResult(path, findings, left=reasons, notes=notes)
+    diff = unified_diff(source.text, result.source, path)
+    rewrite = Rewrite(result.source.encode(source.encoding), diff, findings, reasons)
+    shown = _findings(path, result.source, after) if job.mode == "fix" else findings
+    return FileResult(path, shown, fixed=len(violations) - len(after),
+                      left=tuple(_reason(v, job) for v in after), notes=notes, rewrite=rewrite)
 
 
-def _findings(path: str, source: str, violations: list[Violation]) -> list[Finding]:
+def unified_diff(before: str, after: str, path: str) -> str:
+    """A diff `git apply` and `patch` accept, whatever the line endings and final newline.
+
+    Lines are split at LF only, as git and patch split them: a CR stays part
+    of its line, so CRLF and lone-CR files round-trip.
+    """
+    lines = difflib.unified_diff(_LINE.findall(before), _LINE.findall(after),
+                                 fromfile=f"a/{path}", tofile=f"b/{path}")
+    out = []
+    for line in lines:
+        if line.endswith("\n"):
+            out.append(line)
+        else:  # the last line of a file without a final newline
+            out.append(line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _findings(path: str, source: str, violations: list[Violation]) -> tuple[Finding, ...]:
     lines = source.splitlines()
     out = []
     for v in violations:
         text = lines[v.line - 1] if 0 < v.line <= len(lines) else ""
         column = len(text.encode("utf-8")[: v.col].decode("utf-8", "ignore")) + 1
         out.append(Finding(path, v.line, v.col + 1, column, v.code, v.text))
-    return out
+    return tuple(out)

@@ -92,20 +92,24 @@ def test_noqa_follows_flake8(tree: Path, capsys) -> None:
 
 
 def test_default_excludes_virtualenvs_and_gitignore(tree: Path, capsys) -> None:
-    for folder in ("build", ".tox", "node_modules", "__pycache__", "env", "ignored", "sub"):
+    for folder in ("dist", ".tox", "node_modules", "__pycache__", "env", "ignored", "sub",
+                   "sub/build", "sub/dist"):
         (tree / folder).mkdir()
         (tree / folder / "x.py").write_text(SLEEPY, encoding="utf-8")
     (tree / "env" / "pyvenv.cfg").write_text("home = /usr\n", encoding="utf-8")
     (tree / ".gitignore").write_text("ignored/\n", encoding="utf-8")
     subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
     _, out, _ = run(capsys)
-    assert sorted(line.split(":")[0] for line in out.splitlines()) == ["app.py", "sub/x.py"]
+    # As in ruff: `dist` is skipped at any depth, `build` (real source in many projects) is not.
+    assert sorted(line.split(":")[0] for line in out.splitlines()) == [
+        "app.py", "sub/build/x.py", "sub/x.py"]
     _, out, _ = run(capsys, "--no-gitignore")
     assert "ignored/x.py" in out
     _, out, _ = run(capsys, "--exclude", "sub,app.py")
     assert out == ""
     # A file named on the command line is checked even in an excluded folder.
-    assert run(capsys, "build/x.py")[0] == 1
+    assert run(capsys, "dist/x.py")[0] == 1
+    assert run(capsys, "dist")[0] == 1
 
 
 def test_config_from_pyproject_and_flags_win(tree: Path, capsys) -> None:
@@ -144,17 +148,34 @@ def test_config_option_points_at_another_file(tree: Path, capsys) -> None:
     assert "no such file" in run(capsys, "--config", "nope.toml")[2]
 
 
-def test_unparsable_and_undecodable_files_are_reported_and_skipped(tree: Path, capsys) -> None:
+def test_unparsable_files_are_reported_and_skipped(tree: Path, capsys) -> None:
     (tree / "broken.py").write_text("async def f(:\n", encoding="utf-8")
-    (tree / "cookie.py").write_bytes(b"# -*- coding: klingon -*-\nx = 1\n")
-    (tree / "bytes.py").write_bytes(b"x = '\xff'\n")
     (tree / "app.py").unlink()
     status, out, err = run(capsys)
-    assert status == 1 and out == ""
-    assert "broken.py: cannot parse: " in err
-    assert "cookie.py: cannot decode: " in err
-    assert "bytes.py: cannot decode: " in err
-    assert "Traceback" not in err
+    assert (status, out) == (1, "")
+    assert err == "broken.py: cannot parse: invalid syntax (line 1)\n"
+
+
+def test_undecodable_files_are_read_as_flake8_reads_them(tree: Path, capsys) -> None:
+    """A bad coding line or non-UTF-8 bytes: flake8 falls back to latin-1, and so do we."""
+    (tree / "cookie.py").write_bytes(b"# -*- coding: klingon -*-\n" + SLEEPY.encode())
+    (tree / "bytes.py").write_bytes(b"x = '\xff'\n" + SLEEPY.encode())
+    status, out, err = run(capsys, "cookie.py", "bytes.py")
+    assert status == 1 and err == ""
+    assert sorted(line.split(" ")[0] for line in out.splitlines()) == [
+        "bytes.py:6:5:", "cookie.py:6:5:"]
+    flake8 = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "ABL", "cookie.py", "bytes.py"],
+        capture_output=True, text=True, check=False,
+    )
+    assert sorted(flake8.stdout.splitlines()) == sorted(out.splitlines())
+
+
+def test_fix_of_a_latin1_file_writes_latin1_back(tree: Path, capsys) -> None:
+    (tree / "bytes.py").write_bytes(b"x = '\xff'\n" + SLEEPY.encode())
+    assert run(capsys, "--fix", "bytes.py")[0] == 0
+    data = (tree / "bytes.py").read_bytes()
+    assert b"x = '\xff'\n" in data and b"    await asyncio.sleep(1)\n" in data
 
 
 def test_json_format(tree: Path, capsys) -> None:

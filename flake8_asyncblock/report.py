@@ -1,0 +1,97 @@
+"""The report step: print each file's result as it comes, then the summary; decide the exit status."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import TextIO
+
+from flake8_asyncblock.formats import STREAMED, render
+from flake8_asyncblock.results import FileResult, Finding
+from flake8_asyncblock.runner import Mode
+
+__all__ = ["Exit", "Reporter"]
+
+
+class Exit(IntEnum):
+    """The exit statuses of `asyncblock`, documented in docs/cli.md."""
+
+    CLEAN = 0
+    FINDINGS = 1
+    USAGE = 2
+    FILE_ERROR = 3
+    INTERRUPTED = 130
+
+
+class Reporter:
+    """Print results in `fmt` as files finish; keep the counts for the summary and the status.
+
+    Streamed formats (text, github) and diffs are written per file, so a slow
+    file holds back nothing before it; the others are one document, written by
+    `close`. Errors and notes go to `err` at once.
+    """
+
+    def __init__(self, fmt: str, mode: Mode, out: TextIO, err: TextIO) -> None:
+        self.fmt, self.mode, self.out, self.err = fmt, mode, out, err
+        self.findings: list[Finding] = []
+        self.left: Counter[str] = Counter()
+        self.fixed = 0
+        self.found = 0
+        self.file_errors = 0
+        self.parse_errors = 0
+        self.files = 0
+
+    def file(self, result: FileResult) -> None:
+        """Report one file's result."""
+        self.files += 1
+        if result.error is not None:
+            if result.error.problem == "parse":
+                self.parse_errors += 1
+            else:
+                self.file_errors += 1
+            self.err.write(f"{result.path}: {result.error}\n")
+        for note in result.notes:
+            self.err.write(note + "\n")
+        self.left.update(result.left)
+        self.fixed += result.fixed
+        self.found += len(result.findings)
+        if self.mode == "diff":
+            if result.rewrite is not None:
+                self.out.write(result.rewrite.diff)
+        elif self.fmt in STREAMED:
+            self.out.write(render(self.fmt, result.findings))
+        else:
+            self.findings.extend(result.findings)
+        self.out.flush()
+        self.err.flush()
+
+    def problems(self, lines: Sequence[str]) -> None:
+        """Report what could not be listed (folders): counted as unreadable files."""
+        for line in lines:
+            self.err.write(line + "\n")
+        self.file_errors += len(lines)
+
+    def close(self) -> Exit:
+        """Write the collected document and the summary; return the exit status."""
+        if self.mode != "diff" and self.fmt not in STREAMED:
+            self.out.write(render(self.fmt, self.findings))
+        self.out.flush()  # the summary goes to stderr: a terminal shows it after the output
+        if self.mode != "check":
+            self.err.write(self.summary() + "\n")
+        if self.file_errors:
+            self.err.write(f"asyncblock: {self.file_errors} file(s) or folder(s) could not be "
+                           "read or written\n")
+        self.err.flush()
+        if self.file_errors:
+            return Exit.FILE_ERROR
+        left = sum(self.left.values()) if self.mode == "fix" else self.found
+        return Exit.FINDINGS if left or self.parse_errors else Exit.CLEAN
+
+    def summary(self) -> str:
+        """One line: how many findings, how many fixed, why the rest were left."""
+        total = self.fixed + sum(self.left.values())
+        verb = "fixed" if self.mode == "fix" else "would be fixed"
+        reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(self.left.items()))
+        tail = f" ({reasons})" if reasons else ""
+        return f"asyncblock: {total} findings, {self.fixed} {verb}, {sum(self.left.values())} left{tail}"
