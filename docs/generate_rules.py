@@ -20,6 +20,7 @@ import ast  # noqa: E402
 from docs.blocks import fill  # noqa: E402
 from docs.links import doc_url  # noqa: E402
 from flake8_asyncblock import engine  # noqa: E402
+from flake8_asyncblock.fixes import fix_safety  # noqa: E402
 from flake8_asyncblock.registry import RULES  # noqa: E402
 from flake8_asyncblock.rule import Invalid, Rule  # noqa: E402
 from flake8_asyncblock.settings import OPTIONS, parse_args  # noqa: E402
@@ -42,10 +43,17 @@ default are enabled with `--extend-select CODE`.
 """
 
 _FIX = {
-    None: "none",
-    "safe": "safe (the `asyncblock` command rewrites it)",
-    "unsafe": "unsafe (the `asyncblock` command rewrites it only when asked)",
+    "safe": "the `asyncblock` command rewrites it",
+    "unsafe": "the `asyncblock` command rewrites it only when asked",
 }
+_CLI_FIX = {"safe": "`--fix`", "unsafe": "`--fix --unsafe-fixes`"}
+
+
+def _fix(rule: type[Rule]) -> str:
+    """The rule's fix as the rule section states it: safety, rewrite, when it applies."""
+    if rule.fix is None:
+        return "none"
+    return f"{rule.fix.safety}, {rule.fix.describe()} ({_FIX[rule.fix.safety]})"
 
 
 def _code_block(code: str) -> str:
@@ -73,7 +81,7 @@ def _index() -> str:
     for rule in RULES:
         on = "yes" if rule.default_enabled else "no"
         link = f"[{rule.code}](#{rule.code.lower()}-{rule.slug})"
-        rows.append(f"| {link} | `{rule.slug}` | {on} | {rule.fix or 'none'} |")
+        rows.append(f"| {link} | `{rule.slug}` | {on} | {fix_safety(rule.fix) or 'none'} |")
     return "\n".join(rows)
 
 
@@ -95,7 +103,7 @@ def _section(rule: type[Rule]) -> str:
         f"## {rule.code} `{rule.slug}`",
         f"**Flags:** {rule.summary}",
         f"**Why:** {rule.why}",
-        f"**Default:** {default}. **Fix:** {_FIX[rule.fix]}. **Options:** {options}",
+        f"**Default:** {default}. **Fix:** {_fix(rule)}. **Options:** {options}",
         "**Example:**",
         _code_block(example.code),
     ]
@@ -115,23 +123,27 @@ def render() -> str:
     return "\n\n".join(section.rstrip() for section in sections) + "\n"
 
 
-_CLI_FIX = {None: "none", "safe": "safe (`--fix`)", "unsafe": "unsafe (`--fix --unsafe-fixes`)"}
-
-
 def render_readme_table() -> str:
     """Return the README's table of every rule: code, slug, default, fix, what it flags."""
     rows = ["| Code | Slug | Default | Fix | Flags |", "|---|---|---|---|---|"]
     for rule in RULES:
         on = "on" if rule.default_enabled else "off"
         link = f"[{rule.code}]({doc_url('docs/rules.md', f'{rule.code.lower()}-{rule.slug}')})"
-        rows.append(f"| {link} | `{rule.slug}` | {on} | {rule.fix or 'none'} | {rule.summary} |")
+        fix = fix_safety(rule.fix) or "none"
+        rows.append(f"| {link} | `{rule.slug}` | {on} | {fix} | {rule.summary} |")
     return "\n".join(rows) + "\n"
 
 
 def render_fix_table() -> str:
-    """Return docs/cli.md's table of every rule and the fix the command offers."""
-    rows = ["| Code | Slug | Fix |", "|---|---|---|"]
-    rows += [f"| {rule.code} | `{rule.slug}` | {_CLI_FIX[rule.fix]} |" for rule in RULES]
+    """Return docs/cli.md's table of every rule, the fix the command offers and its flags."""
+    rows = ["| Code | Slug | Fix | Rewrite |", "|---|---|---|---|"]
+    for rule in RULES:
+        fix = rule.fix
+        if fix is None:
+            rows.append(f"| {rule.code} | `{rule.slug}` | none | |")
+        else:
+            flags = f"{fix.safety} ({_CLI_FIX[fix.safety]})"
+            rows.append(f"| {rule.code} | `{rule.slug}` | {flags} | {fix.describe()} |")
     return "\n".join(rows) + "\n"
 
 

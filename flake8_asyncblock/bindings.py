@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from flake8_asyncblock.scope import FUNCTION_NODES
+
 __all__ = ["GLOBAL", "NONLOCAL", "OPAQUE", "Binding", "collect_bindings"]
 
 #: A binding is a tuple (kind, payload):
@@ -19,7 +21,8 @@ OPAQUE: Binding = ("local", None)
 GLOBAL: Binding = ("global", None)
 NONLOCAL: Binding = ("nonlocal", None)
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: Statements that bind their name to the node itself (and open a scope of their own).
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
@@ -31,7 +34,7 @@ def collect_bindings(node: ast.AST, walrus: bool = True) -> dict[str, list[Bindi
     `walrus=False` (no ":=" in the file) skips looking inside expressions.
     """
     out: dict[str, list[Binding]] = {}
-    if isinstance(node, (*_FUNCTIONS, ast.Lambda)):
+    if isinstance(node, FUNCTION_NODES):
         annotate = not isinstance(node, ast.Lambda)
         args = node.args
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
@@ -53,7 +56,7 @@ def _scan(body: list, walrus: bool) -> Iterator[tuple[str, Binding]]:
                 yield from _walrus_targets(node)
             continue
         yield from _statement_bindings(node)
-        if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+        if isinstance(node, _DEFINITIONS):
             continue
         if walrus:
             for child in ast.iter_child_nodes(node):
@@ -99,7 +102,7 @@ def _statement_bindings(node: ast.AST) -> Iterator[tuple[str, Binding]]:
                 yield item.optional_vars.id, ("with", item.context_expr)
             elif item.optional_vars is not None:
                 yield from _targets(item.optional_vars, None)
-    elif isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+    elif isinstance(node, _DEFINITIONS):
         yield node.name, ("def", node)
     elif isinstance(node, (ast.Global, ast.Nonlocal)):
         mark = GLOBAL if isinstance(node, ast.Global) else NONLOCAL

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import ast
 
-__all__ = ["argument", "is_constant", "offload", "receivers", "run_process", "to_thread"]
+from flake8_asyncblock.libraries import AsyncLibrary
 
-_TO_THREAD = {
-    "asyncio": "asyncio.to_thread",
-    "trio": "trio.to_thread.run_sync",
-    "anyio": "anyio.to_thread.run_sync",
-}
-_RUN_PROCESS = {
-    "asyncio": "asyncio.create_subprocess_exec",
-    "trio": "trio.run_process",
-    "anyio": "anyio.run_process",
-}
+__all__ = ["argument", "is_constant", "receivers", "to_thread_call"]
 
 
 def argument(call: ast.Call, position: int | None, keyword: str) -> ast.expr | None:
@@ -41,20 +32,10 @@ def is_constant(expr: ast.expr | None, *values: object) -> bool:
     return any(type(expr.value) is type(v) and expr.value == v for v in values)
 
 
-def to_thread(library: str) -> str:
-    """Return the call that runs a sync function in a worker thread under `library`."""
-    return _TO_THREAD.get(library, _TO_THREAD["asyncio"])
-
-
-def run_process(library: str) -> str:
-    """Return the async way to run a child process under `library`."""
-    return _RUN_PROCESS.get(library, _RUN_PROCESS["asyncio"])
-
-
-def offload(library: str, call: ast.Call) -> str:
+def to_thread_call(library: AsyncLibrary, call: ast.Call) -> str:
     """Spell `call` run in a worker thread: "asyncio.to_thread(q.get)", "...(f, ...)"."""
     extra = ", ..." if call.args or call.keywords else ""
-    return f"{to_thread(library)}({ast.unparse(call.func)}{extra})"
+    return f"{library.to_thread}({ast.unparse(call.func)}{extra})"
 
 
 def receivers(function: ast.AST, method: str) -> set[str]:

@@ -10,7 +10,7 @@ from flake8_asyncblock.call_table import CallTable, tabled
 from flake8_asyncblock.context import Origin
 from flake8_asyncblock.names import CONSTRUCTORS, Names
 from flake8_asyncblock.rule import FileContext, Rule, Violation
-from flake8_asyncblock.scope import Scope
+from flake8_asyncblock.scope import SCOPE_NODES, Scope
 from flake8_asyncblock.settings import Settings
 
 __all__ = ["check", "constructors", "dispatch_names", "handlers", "walk"]
@@ -107,7 +107,6 @@ def walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> Non
     """
     stack: list[tuple[int, ast.AST]] = [(_VISIT, tree)]
     pop, push = stack.pop, stack.append
-    scope_nodes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
     fields = _FIELDS  # empty tuple: a leaf such as Name or Constant
     while stack:
         action, node = pop()
@@ -119,7 +118,7 @@ def walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> Non
                     handler(node)
             if kind in leave:
                 push((_LEAVE, node))
-            if isinstance(node, scope_nodes):
+            if isinstance(node, SCOPE_NODES):
                 _push_scoped(node, stack)
             elif fields.get(kind, True):
                 _push_children(node, stack)

@@ -2,12 +2,8 @@
 
 Each fixable Violation is mapped to the libcst node with the same start and
 end (ast byte columns converted to characters), then one transformer applies
-every planned rewrite in a single pass. Three rewrites exist:
-
-- sleep (safe, ABL10x): `time.sleep(x)` -> `await asyncio.sleep(x)`;
-- unwrap (safe): `await loop.run_in_executor(ex, fn, *a)` or
-  `await asyncio.to_thread(fn, *a)` -> `await fn(*a)`;
-- thread (unsafe): `f(*a, **k)` -> `await asyncio.to_thread(f, *a, **k)`.
+every planned rewrite in a single pass. Which rewrite a finding gets is the
+rule's declared `fix` (see fixes.py); fix_edits.py turns it into an Edit.
 """
 
 from __future__ import annotations
@@ -30,8 +26,6 @@ __all__ = ["FixResult", "fix_source"]
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _Key = tuple[int, int, int, int]
-#: Standard modules (no import side effects) whose imports a rewrite may leave unused.
-_PRUNE = {"sleep": ("time",), "unwrap": ("asyncio", "functools")}
 
 
 @dataclass
@@ -139,8 +133,7 @@ def _apply(module: cst.Module, plan: dict[cst.CSTNode, Edit]) -> str:
     """Run the rewriter, add the imports the edits need, drop the ones they made unused."""
     fixed = module.visit(_Rewriter(plan))
     fixed = add_imports(fixed, [name for edit in plan.values() for name in edit.imports])
-    kinds = {edit.kind for edit in plan.values()}
-    unused = _PRUNE["sleep"] * ("sleep" in kinds) + _PRUNE["unwrap"] * ("unwrap" in kinds)
+    unused = sorted({name for edit in plan.values() for name in edit.unused_imports})
     if unused:
         fixed = drop_unused_imports(fixed, unused)
     return fixed.code

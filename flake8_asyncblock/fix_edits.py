@@ -1,46 +1,49 @@
-"""The rewrites `fix.py` applies: decide per finding whether and how its call can be rewritten."""
+"""How a rule's declared fix becomes a libcst rewrite: per finding, the Edit or why there is none."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import libcst as cst
 
+from flake8_asyncblock.fixes import AwaitAsyncSleep, AwaitCoroutine, ToThread
+from flake8_asyncblock.libraries import LIBRARIES, AsyncLibrary
 from flake8_asyncblock.rule import Violation
 
 __all__ = ["Edit", "plan_edit"]
 
-#: Calls that run a function in a worker thread, by the attribute that names them.
-_EXECUTORS = frozenset({"run_in_executor", "to_thread", "run_sync"})
+#: Runner attribute -> (position of the function it runs, whether keywords reach that function).
+_RUNNERS: Mapping[str, tuple[int, bool]] = {
+    "run_in_executor": (1, False),
+    **{lib.to_thread.rpartition(".")[2]: (0, lib.to_thread_keywords) for lib in LIBRARIES},
+}
 
 
 @dataclass(frozen=True)
 class Edit:
-    """One planned rewrite of the call `node`."""
+    """One planned rewrite of the call `node`, in the module's async `library`."""
 
-    kind: str  # "sleep", "unwrap" or "thread"
     node: cst.Call
-    library: str
+    library: AsyncLibrary
     awaited: bool
+    #: The call is the head of `f().x`, `f()[i]` or `f()()`: the await needs parentheses.
     parens: bool
+    #: Standard modules (no import side effects) whose import the rewrite may leave unused.
+    unused_imports: ClassVar[tuple[str, ...]] = ()
 
     @property
     def imports(self) -> tuple[str, ...]:
-        if self.kind == "unwrap":
-            return ()
-        if self.kind == "thread" and self.library != "asyncio" and _needs_partial(self.node):
-            return (self.library, "functools")
-        return (self.library,)
+        """Modules the rewritten code needs imported."""
+        return (self.library.name,)
 
     def rewrite(self, call: cst.Call) -> cst.BaseExpression:
         """Return the replacement for `call` (the updated version of `node`)."""
-        if self.kind == "sleep":
-            new = call.with_changes(func=_dotted(f"{self.library}.sleep"), lpar=(), rpar=())
-        elif self.kind == "unwrap":
-            return _unwrap(call)
-        else:
-            new = _to_thread(call.with_changes(lpar=(), rpar=()), self.library)
+        raise NotImplementedError
+
+    def _await(self, new: cst.Call, call: cst.Call) -> cst.BaseExpression:
+        """Await `new`, which replaces `call`, keeping `call`'s parentheses."""
         if self.awaited:
             return new.with_changes(lpar=call.lpar, rpar=call.rpar)
         lpar, rpar = call.lpar, call.rpar
@@ -49,13 +52,52 @@ class Edit:
         return cst.Await(expression=new, lpar=lpar, rpar=rpar)
 
 
+class _SleepEdit(Edit):
+    """`time.sleep(x)` -> `await asyncio.sleep(x)`."""
+
+    unused_imports = ("time",)
+
+    def rewrite(self, call: cst.Call) -> cst.BaseExpression:
+        new = call.with_changes(func=_dotted(self.library.sleep), lpar=(), rpar=())
+        return self._await(new, call)
+
+
+class _UnwrapEdit(Edit):
+    """`await runner(fn, *a)` -> `await fn(*a)`."""
+
+    unused_imports = ("asyncio", "functools")
+
+    @property
+    def imports(self) -> tuple[str, ...]:
+        return ()
+
+    def rewrite(self, call: cst.Call) -> cst.BaseExpression:
+        return _unwrap(call)
+
+
+class _ThreadEdit(Edit):
+    """`f(*a, **k)` -> `await asyncio.to_thread(f, *a, **k)`."""
+
+    @property
+    def imports(self) -> tuple[str, ...]:
+        if _needs_partial(self.node, self.library):
+            return (self.library.name, "functools")
+        return (self.library.name,)
+
+    def rewrite(self, call: cst.Call) -> cst.BaseExpression:
+        return self._await(_to_thread(call.with_changes(lpar=(), rpar=()), self.library), call)
+
+
 def plan_edit(
     node: cst.CSTNode,
     violation: Violation,
     parents: Mapping[cst.CSTNode, cst.CSTNode],
-    library: str,
+    library: AsyncLibrary,
 ) -> Edit | str:
-    """Return the Edit for `violation` at `node`, or the reason it cannot be rewritten."""
+    """Return the Edit the rule's fix makes of `violation` at `node`, or why there is none."""
+    fix = violation.rule.fix
+    if fix is None:
+        return f"{violation.code} has no fix"
     if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
         node = node.expression
     if not isinstance(node, cst.Call):
@@ -68,17 +110,15 @@ def plan_edit(
     parens = (isinstance(parent, cst.Call) and parent.func is node) or (
         isinstance(parent, (cst.Attribute, cst.Subscript)) and parent.value is node
     )
-    kind = violation.rule.fix
-    if kind == "safe" and violation.code.startswith("ABL10"):
-        return Edit("sleep", node, library, awaited, parens)
-    if kind in ("safe", "unsafe") and _callee_attr(node) in _EXECUTORS:
-        reason = _unwrap_problem(node, awaited)
-        return reason or Edit("unwrap", node, library, awaited, parens)
-    if kind == "unsafe":
+    if isinstance(fix, AwaitAsyncSleep):
+        return _SleepEdit(node, library, awaited, parens)
+    if isinstance(fix, AwaitCoroutine):
+        return _unwrap_problem(node, awaited) or _UnwrapEdit(node, library, awaited, parens)
+    if isinstance(fix, ToThread):
         if awaited:
             return "the call is already awaited"
-        return Edit("thread", node, library, awaited, parens)
-    return f"no rewrite is known for {violation.code}"
+        return _ThreadEdit(node, library, awaited, parens)
+    return f"no rewrite is known for {type(fix).__name__}"
 
 
 def _in_generator(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> bool:
@@ -108,16 +148,19 @@ def _positional(arg: cst.Arg) -> bool:
 
 def _unwrap_problem(call: cst.Call, awaited: bool) -> str | None:
     """Say why `await runner(fn, *args)` cannot become `await fn(*args)`, or None."""
+    runner = _RUNNERS.get(_callee_attr(call) or "")
+    if runner is None:
+        return "only run_in_executor(), to_thread() and run_sync() calls are unwrapped"
     if not awaited:
         return "the executor call is not awaited directly"
-    skip = 2 if _callee_attr(call) == "run_in_executor" else 1
+    position, keywords = runner
     args = list(call.args)
-    if len(args) < skip or not all(_positional(arg) for arg in args[:skip]):
+    if len(args) <= position or not all(_positional(arg) for arg in args[: position + 1]):
         return "the function is not passed positionally"
-    rest = args[skip:]
-    if _callee_attr(call) != "to_thread" and any(arg.keyword is not None for arg in rest):
+    rest = args[position + 1:]
+    if not keywords and any(arg.keyword is not None for arg in rest):
         return "keyword arguments belong to the runner, not to the function"
-    target = args[skip - 1].value
+    target = args[position].value
     if isinstance(target, cst.Lambda):
         if target.params.children or rest or not isinstance(target.body, cst.Call):
             return "the lambda is not a plain call of the coroutine function"
@@ -126,11 +169,11 @@ def _unwrap_problem(call: cst.Call, awaited: bool) -> str | None:
 
 def _unwrap(call: cst.Call) -> cst.BaseExpression:
     """`runner(fn, *a)` -> `fn(*a)`; `partial(fn, *p)` and `lambda: fn(*p)` are opened too."""
-    skip = 2 if _callee_attr(call) == "run_in_executor" else 1
+    position, _ = _RUNNERS[_callee_attr(call) or ""]
     args = list(call.args)
-    target = args[skip - 1].value
+    target = args[position].value
     # The remaining arguments are a suffix: the last keeps its own comma.
-    rest = args[skip:]
+    rest = args[position + 1:]
     if isinstance(target, cst.Lambda):
         return target.body.with_changes(lpar=call.lpar, rpar=call.rpar)
     if isinstance(target, cst.Call) and _callee_attr(target) == "partial" and target.args:
@@ -147,29 +190,29 @@ def _unwrap(call: cst.Call) -> cst.BaseExpression:
     return call.with_changes(func=target, args=rest)
 
 
-def _needs_partial(call: cst.Call) -> bool:
-    """trio and anyio pass only positional arguments to the function."""
+def _needs_partial(call: cst.Call, library: AsyncLibrary) -> bool:
+    """Tell whether `call` passes keywords the library's to_thread would not pass on."""
+    if library.to_thread_keywords:
+        return False
     return any(arg.keyword is not None or arg.star == "**" for arg in call.args)
 
 
-def _to_thread(call: cst.Call, library: str) -> cst.Call:
+def _to_thread(call: cst.Call, library: AsyncLibrary) -> cst.Call:
     """Build `library`'s to-thread call that runs `call` in a worker thread."""
     multiline = isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace)
     after = call.whitespace_before_args if multiline else cst.SimpleWhitespace(" ")
-    if library != "asyncio" and _needs_partial(call):
+    runner = _dotted(library.to_thread)
+    if _needs_partial(call, library):
         partial = call.with_changes(
             func=_dotted("functools.partial"),
             args=(cst.Arg(call.func, comma=cst.Comma(whitespace_after=after)), *call.args),
         )
-        args: tuple[cst.Arg, ...] = (cst.Arg(partial),)
-    elif call.args:
+        return cst.Call(func=runner, args=(cst.Arg(partial),))
+    if call.args:
         args = (cst.Arg(call.func, comma=cst.Comma(whitespace_after=after)), *call.args)
     else:
         args = (cst.Arg(call.func),)
-    runner = "asyncio.to_thread" if library == "asyncio" else f"{library}.to_thread.run_sync"
-    if library != "asyncio" and _needs_partial(call):
-        return cst.Call(func=_dotted(runner), args=args)
-    return call.with_changes(func=_dotted(runner), args=args)
+    return call.with_changes(func=runner, args=args)
 
 
 def _dotted(name: str) -> cst.BaseExpression:

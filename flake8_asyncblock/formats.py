@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from flake8_asyncblock import __version__
+from flake8_asyncblock.fixes import fix_safety
 from flake8_asyncblock.registry import RULES, by_code
 from flake8_asyncblock.results import Finding
 
@@ -24,7 +25,7 @@ def _json(findings: Sequence[Finding]) -> str:
     items = [
         {
             "path": f.path, "line": f.line, "column": f.col, "code": f.code,
-            "slug": by_code(f.code).slug, "message": f.text, "fix": by_code(f.code).fix,
+            "slug": by_code(f.code).slug, "message": f.text, "fix": fix_safety(by_code(f.code).fix),
         }
         for f in findings
     ]
@@ -48,9 +49,9 @@ def _sarif(findings: Sequence[Finding]) -> str:
             "name": "".join(part.capitalize() for part in rule.slug.split("-")),
             "shortDescription": {"text": f"{rule.code} {rule.slug}: {rule.summary}"},
             "fullDescription": {"text": rule.why},
-            "help": {"text": f"{rule.why} Fix: {rule.fix or 'none'}."},
+            "help": {"text": f"{rule.why} Fix: {fix_safety(rule.fix) or 'none'}."},
             "defaultConfiguration": {"level": "warning"},
-            "properties": {"fix": rule.fix or "none"},
+            "properties": {"fix": fix_safety(rule.fix) or "none"},
         }
         for rule in RULES
     ]

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from flake8_asyncblock.chains import blocking_functions
 from flake8_asyncblock.context import Chain
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import Rule
 from flake8_asyncblock.summaries import call_target, qualnames, summarize
 
@@ -27,7 +28,7 @@ class HelperCallRule(Rule):
     #: True: report only chains through a cached function; False: only the others.
     through_cache: ClassVar[bool] = False
     message = "{helper}() blocks the event loop: it calls {chain} at {where}"
-    fix = "unsafe"
+    fix = ToThread(safe=False)
 
     def visit_Call(self, node: ast.Call) -> None:
         if not self.scope.in_coroutine():

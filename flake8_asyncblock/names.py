@@ -6,7 +6,7 @@ import ast
 from collections.abc import Container, Mapping
 
 from flake8_asyncblock.bindings import GLOBAL, NONLOCAL, OPAQUE, Binding, collect_bindings
-from flake8_asyncblock.calls import to_thread
+from flake8_asyncblock.libraries import ASYNCIO, LIBRARIES, AsyncLibrary
 from flake8_asyncblock.scope import Frame, Scope
 
 __all__ = ["ATTRIBUTE_TYPES", "CONSTRUCTORS", "Names"]
@@ -33,7 +33,6 @@ ATTRIBUTE_TYPES: Mapping[str, str] = {
 #: Types for which `value / "part"` gives a value of the same type.
 _DIVISIBLE = frozenset({"pathlib.Path"})
 
-_ASYNC_LIBRARIES = ("trio", "anyio", "asyncio")
 _NONE: Binding = ("none", None)
 
 
@@ -54,7 +53,7 @@ class Names:
         self.constructors = constructors
         self._walrus = walrus
         self._cache: dict[ast.AST, str | None] = {}
-        self._library: str | None = None
+        self._library: AsyncLibrary | None = None
         self._members: dict[ast.AST, dict] = {}
         self._self_types: dict[tuple[ast.AST, str], str | None] = {}
 
@@ -86,8 +85,8 @@ class Names:
         """Return the known type name of the value of `expr` ("requests.Session")."""
         return self._type_of(expr, self.scope.frames)
 
-    def async_library(self) -> str:
-        """Return "trio", "anyio" or "asyncio": the one the module imports (trio first)."""
+    def async_library(self) -> AsyncLibrary:
+        """Return the library the module imports: trio, else anyio, else asyncio."""
         if self._library is None:
             imported = {
                 binding[1].partition(".")[0]
@@ -95,16 +94,8 @@ class Names:
                 for binding in ([bindings] if isinstance(bindings, tuple) else bindings)
                 if binding[0] == "alias" and isinstance(binding[1], str)
             }
-            self._library = next((lib for lib in _ASYNC_LIBRARIES if lib in imported), "asyncio")
+            self._library = next((lib for lib in LIBRARIES if lib.name in imported), ASYNCIO)
         return self._library
-
-    def async_sleep(self) -> str:
-        """Return the sleep to suggest: asyncio.sleep, trio.sleep or anyio.sleep."""
-        return f"{self.async_library()}.sleep"
-
-    def to_thread(self) -> str:
-        """Return the call that runs a sync function in a thread, for the imported library."""
-        return to_thread(self.async_library())
 
     def is_local(self, name: str) -> bool:
         """Tell whether `name` is bound in the innermost scope (parameter, assignment, ...)."""

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from collections.abc import Container, Mapping
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from flake8_asyncblock.calls import offload, receivers
+from flake8_asyncblock.calls import receivers, to_thread_call
 from flake8_asyncblock.context import Origin
+from flake8_asyncblock.fixes import Fix
 
 if TYPE_CHECKING:
+    from flake8_asyncblock.libraries import AsyncLibrary
     from flake8_asyncblock.names import Names
     from flake8_asyncblock.scope import Scope
     from flake8_asyncblock.settings import Settings
 
-__all__ = [
-    "FIX_KINDS", "BlockingCallRule", "FileContext", "Invalid", "Rule", "Valid", "Violation",
-]
-
-#: What the `asyncblock` command may do about a finding: nothing, rewrite it
-#: by default ("safe"), or rewrite it only when asked to ("unsafe").
-FIX_KINDS = (None, "safe", "unsafe")
+__all__ = ["BlockingCallRule", "FileContext", "Invalid", "Rule", "Valid", "Violation"]
 
 
 def _source(code: str) -> str:
@@ -35,7 +31,7 @@ class Valid:
     """Code the rule must leave alone; `flake8_args` configure the check."""
 
     code: str
-    flake8_args: tuple[str, ...] = ()
+    flake8_args: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", _source(self.code))
@@ -52,9 +48,9 @@ class Invalid:
     """
 
     code: str
-    errors: tuple[str, ...] = ()
+    errors: Sequence[str] = ()
     fixed: str | None = None
-    flake8_args: tuple[str, ...] = ()
+    flake8_args: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", _source(self.code))
@@ -112,8 +108,8 @@ class Rule:
     why: ClassVar[str] = ""
     valid: ClassVar[tuple[Valid, ...]] = ()
     invalid: ClassVar[tuple[Invalid, ...]] = ()
-    #: None, "safe" or "unsafe": which rewrite the asyncblock command offers.
-    fix: ClassVar[str | None] = None
+    #: The rewrite the asyncblock command offers (`ToThread(safe=False)`), or None.
+    fix: ClassVar[Fix | None] = None
     #: False puts the code on flake8's default ignore list (enable with --extend-select).
     default_enabled: ClassVar[bool] = True
     #: Names of the flake8 options (without "--") that change what the rule does.
@@ -134,6 +130,11 @@ class Rule:
         self.names = names
         self.settings = settings
         self.violations: list[Violation] = []
+
+    @property
+    def library(self) -> AsyncLibrary:
+        """The async library the file uses, whose names messages suggest."""
+        return self.names.async_library()
 
     @classmethod
     def active(cls, settings: Settings) -> bool:
@@ -190,13 +191,14 @@ class BlockingCallRule(Rule):
         """Return the message fields besides {call} for `node`, which calls `name`.
 
         The standard ones are {to_thread} ("asyncio.to_thread"), {callee} (the
-        call's function as written) and {offload} ("asyncio.to_thread(f, ...)").
+        call's function as written) and {to_thread_call} ("asyncio.to_thread(f, ...)").
         Return None to report nothing: the call cannot block (a zero timeout).
         """
+        library = self.library
         return {
-            "to_thread": self.names.to_thread(),
+            "to_thread": library.to_thread,
             "callee": ast.unparse(node.func),
-            "offload": offload(self.names.async_library(), node),
+            "to_thread_call": to_thread_call(library, node),
         }
 
     def polled(self, method: str) -> set[str]:

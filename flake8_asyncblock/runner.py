@@ -90,10 +90,10 @@ def _parse(source: Source) -> ast.Module | FileError:
 
 
 def _reason(violation: Violation, job: Job) -> str:
-    kind = violation.rule.fix
-    if kind is None:
+    fix = violation.rule.fix
+    if fix is None:
         return NO_FIX
-    if kind == "unsafe" and not job.unsafe:
+    if not fix.allowed(job.unsafe):
         return UNSAFE_OFF
     return FIXABLE
 

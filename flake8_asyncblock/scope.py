@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
-__all__ = ["SCOPE_NODES", "Frame", "Scope"]
+__all__ = ["FUNCTION_NODES", "SCOPE_NODES", "Frame", "FunctionNode", "Scope", "ScopeNode"]
 
-#: Nodes that open a new scope on the stack.
-SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+FunctionNode: TypeAlias = "ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda"
+ScopeNode: TypeAlias = "FunctionNode | ast.ClassDef"
+#: Nodes whose body runs as a function: a new local namespace, code run later.
+FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+#: Nodes that open a new scope on the stack: functions and class bodies.
+SCOPE_NODES = (*FUNCTION_NODES, ast.ClassDef)
 
 
 @dataclass(eq=False)
@@ -26,7 +30,7 @@ class Frame:
 
     @property
     def is_function(self) -> bool:
-        return isinstance(self.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        return isinstance(self.node, FUNCTION_NODES)
 
     @property
     def is_class(self) -> bool:
@@ -61,12 +65,10 @@ class Scope:
         """Tell whether the code being visited runs directly in an `async def` body."""
         return isinstance(self.frames[-1].node, ast.AsyncFunctionDef)
 
-    def function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | None:
+    def function(self) -> FunctionNode | None:
         """Return the innermost function or lambda whose body is being visited."""
         node = self.frames[-1].node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            return node
-        return None
+        return node if isinstance(node, FUNCTION_NODES) else None
 
     def coroutine(self) -> ast.AsyncFunctionDef | None:
         """Return the `async def` being visited, or None outside coroutines."""

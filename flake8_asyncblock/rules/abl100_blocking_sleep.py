@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from flake8_asyncblock.fixes import AwaitAsyncSleep
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingSleep"]
@@ -20,7 +21,7 @@ class BlockingSleep(BlockingCallRule):
         "A synchronous sleep holds the loop's only thread: every other task, "
         "timeout and callback waits until it returns."
     )
-    fix = "safe"
+    fix = AwaitAsyncSleep()
     blocking_calls = frozenset({"time.sleep"})
 
     valid = (
@@ -76,4 +77,4 @@ class BlockingSleep(BlockingCallRule):
     )
 
     def fields(self, node: ast.Call, name: str) -> dict[str, str]:
-        return {"async_sleep": self.names.async_sleep()}
+        return {"async_sleep": self.library.sleep}

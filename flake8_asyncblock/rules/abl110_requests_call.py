@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["RequestsCall"]
@@ -26,7 +27,7 @@ class RequestsCall(BlockingCallRule):
         "requests is synchronous: the loop stalls for the whole round trip, "
         "including DNS, connect, retries and timeouts, and no other task runs."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     blocking_calls = frozenset(
         {f"requests.{verb}" for verb in _VERBS}
         | {f"requests.api.{verb}" for verb in _VERBS}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["StdlibHttpCall"]
@@ -30,7 +31,7 @@ class StdlibHttpCall(BlockingCallRule):
         "urlopen() and http.client wait for the server on the calling thread; in a "
         "coroutine that thread is the event loop's."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors: Mapping[str, str] = {
         "http.client.HTTPConnection": "http.client.HTTPConnection",
         "http.client.HTTPSConnection": "http.client.HTTPSConnection",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["HttpxSyncCall"]
@@ -31,7 +32,7 @@ class HttpxSyncCall(BlockingCallRule):
         "httpx has a sync and an async API with the same method names; the sync one "
         "waits for the server on the event loop's thread."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors: Mapping[str, str] = {f"{module}.Client": f"{module}.Client" for module in _MODULES}
     blocking_calls = frozenset(
         {f"{module}.{verb}" for module in _MODULES for verb in _VERBS}

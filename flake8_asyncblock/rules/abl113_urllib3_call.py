@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["Urllib3Call"]
@@ -33,7 +34,7 @@ class Urllib3Call(BlockingCallRule):
         "urllib3 is the synchronous engine under requests: each request holds the "
         "calling thread, here the event loop's, until the response arrives."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors: Mapping[str, str] = {
         **{f"urllib3.{pool}": f"urllib3.{pool}" for pool in _POOLS},
         "urllib3.connection_from_url": "urllib3.HTTPConnectionPool",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
+from flake8_asyncblock.libraries import ANYIO
 from flake8_asyncblock.rule import Invalid, Rule, Valid
 
 __all__ = ["SyncFileIo"]
@@ -40,7 +41,7 @@ class SyncFileIo(Rule):
     code = "ABL120"
     slug = "sync-file-io"
     message = (
-        "{call}() blocks the event loop on file I/O; use aiofiles or anyio.open_file(), "
+        "{call}() blocks the event loop on file I/O; use {open_file}, "
         "or do the file work in await {to_thread}(...)"
     )
     summary = (
@@ -115,9 +116,17 @@ class SyncFileIo(Rule):
         if name is None:
             return
         if name in _OPENERS or name in _CREATORS or self._foreign_handle_io(node, name):
-            self.report(node, call=name, to_thread=self.names.to_thread())
+            self._report(node, name)
         elif name in _DESCRIPTOR_IO and node.args and self._foreign_descriptor(node.args[0]):
-            self.report(node, call=name, to_thread=self.names.to_thread())
+            self._report(node, name)
+
+    def _report(self, node: ast.Call, name: str) -> None:
+        library = self.library
+        # asyncio has no async open(): name the helpers that work on it.
+        open_file = f"aiofiles or {ANYIO.open_file}()"
+        if library.open_file is not None:
+            open_file = f"{library.open_file}()"
+        self.report(node, call=name, open_file=open_file, to_thread=library.to_thread)
 
     def _foreign_handle_io(self, node: ast.Call, name: str) -> bool:
         """Tell whether `node` reads or writes a file opened outside this coroutine."""

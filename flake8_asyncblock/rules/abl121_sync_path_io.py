@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["SyncPathIo"]
@@ -41,7 +42,7 @@ class SyncPathIo(BlockingCallRule):
         "These helpers open, read or write and close a file in one synchronous call; "
         "a large file or a slow disk stalls every task on the loop."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors: Mapping[str, str] = {f"{_PATH}.{name}": _PATH for name in _PATH_RESULTS}
     blocking_calls = frozenset(f"{_PATH}.{name}" for name in _METHODS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingShutil"]
@@ -34,7 +35,7 @@ class BlockingShutil(BlockingCallRule):
         "These calls walk and copy whole files or trees; their run time grows with the "
         "data, and the loop is frozen for all of it."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     blocking_calls = frozenset(f"shutil.{name}" for name in _CALLS)
 
     valid = (

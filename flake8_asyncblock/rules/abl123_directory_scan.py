@@ -78,4 +78,4 @@ class DirectoryScan(BlockingCallRule):
     )
 
     def fields(self, node: ast.Call, name: str) -> dict[str, str]:
-        return {"to_thread": self.names.to_thread(), "scan": ast.unparse(node)}
+        return {"to_thread": self.library.to_thread, "scan": ast.unparse(node)}

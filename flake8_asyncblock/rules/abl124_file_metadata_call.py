@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["FileMetadataCall"]
@@ -45,7 +46,7 @@ class FileMetadataCall(BlockingCallRule):
         "long enough to delay every task on the loop. Off by default: on local disks "
         "these calls are cheap and frequent, so flagging them would bury other findings."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     default_enabled = False
     blocking_calls = frozenset(
         {f"os.{name}" for name in _OS}

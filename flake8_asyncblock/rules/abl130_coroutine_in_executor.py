@@ -5,15 +5,16 @@ from __future__ import annotations
 import ast
 import re
 
+from flake8_asyncblock.fixes import AwaitCoroutine
+from flake8_asyncblock.libraries import LIBRARIES
 from flake8_asyncblock.rule import Invalid, Rule, Valid
 
-__all__ = ["COROUTINE_FUNCTIONS", "CoroutineInExecutor"]
+__all__ = ["CoroutineInExecutor"]
 
 #: APIs that call their first argument synchronously in a worker thread or process.
-_RUN_SYNC = frozenset({
-    "asyncio.to_thread", "asyncio.threads.to_thread", "anyio.to_thread.run_sync",
-    "anyio.to_process.run_sync", "trio.to_thread.run_sync",
-})
+_RUN_SYNC = frozenset(name for library in LIBRARIES for name in library.worker_runners)
+#: Their last names ("to_thread", "run_sync"): the attributes worth resolving.
+_RUN_SYNC_ATTRS = frozenset(name.rpartition(".")[2] for name in _RUN_SYNC)
 _POOL_TYPES = (
     "concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor",
     "concurrent.futures.Executor",
@@ -28,18 +29,9 @@ _PLAIN_DECORATORS = frozenset(
 )
 
 #: Library coroutine functions, by qualified name.
-COROUTINE_FUNCTIONS = frozenset({
-    *(f"asyncio.{name}" for name in (
-        "sleep", "wait_for", "wait", "open_connection", "open_unix_connection", "start_server",
-        "start_unix_server", "create_subprocess_exec", "create_subprocess_shell", "to_thread")),
-    *(f"trio.{name}" for name in (
-        "sleep", "sleep_until", "sleep_forever", "open_tcp_stream", "open_tcp_listeners",
-        "serve_tcp", "run_process", "open_file", "to_thread.run_sync")),
-    *(f"anyio.{name}" for name in (
-        "sleep", "sleep_until", "sleep_forever", "connect_tcp", "connect_unix",
-        "create_tcp_listener", "run_process", "open_process", "open_file",
-        "to_thread.run_sync", "to_process.run_sync")),
-})
+_COROUTINE_FUNCTIONS = frozenset(
+    name for library in LIBRARIES for name in library.coroutine_functions
+)
 
 
 class CoroutineInExecutor(Rule):
@@ -134,7 +126,7 @@ class CoroutineInExecutor(Rule):
         ),
     )
 
-    fix = "safe"
+    fix = AwaitCoroutine(safe=True)
     requires_async = False
     source_hints = ("to_thread", "run_in_executor", "submit", "Executor", "to_process")
     constructors = {
@@ -155,7 +147,7 @@ class CoroutineInExecutor(Rule):
         # Bare-name callees are only resolved when imported as such: `from asyncio
         # import to_thread`. Resolving every bare call would double this rule's cost.
         for alias in node.names:
-            if alias.name in ("to_thread", "run_sync"):
+            if alias.name in _RUN_SYNC_ATTRS:
                 self._runners.add(alias.asname or alias.name)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -206,7 +198,7 @@ class CoroutineInExecutor(Rule):
             return node.name if isinstance(expr, ast.Name) else ast.unparse(expr)
         if node is None:
             name = self.names.qualified_name(expr)
-            if name in COROUTINE_FUNCTIONS:
+            if name in _COROUTINE_FUNCTIONS:
                 return name
         return None
 
@@ -216,7 +208,7 @@ class CoroutineInExecutor(Rule):
         attr = func.attr if isinstance(func, ast.Attribute) else None
         if attr == "run_in_executor":
             index = 1
-        elif attr in ("to_thread", "run_sync", "submit", "map"):
+        elif attr in _RUN_SYNC_ATTRS or attr in ("submit", "map"):
             index = 0
         elif isinstance(func, ast.Name) and func.id in self._runners:
             index = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from flake8_asyncblock.fixes import AwaitCoroutine
 from flake8_asyncblock.rule import Invalid, Valid
 from flake8_asyncblock.rules.abl130_coroutine_in_executor import CoroutineInExecutor
 
@@ -31,7 +32,7 @@ class CoroutineLambdaInExecutor(CoroutineInExecutor):
         "The pool calls the lambda, which returns a coroutine object that nobody "
         "awaits: the work never happens and the caller gets the coroutine back."
     )
-    fix = "unsafe"
+    fix = AwaitCoroutine(safe=False)
 
     valid = (
         Valid("""

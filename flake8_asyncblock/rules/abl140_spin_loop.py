@@ -7,17 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.scope import SCOPE_NODES
 
-__all__ = ["LoopBody", "SpinLoop", "offload", "scan_loop", "spin_kind"]
+__all__ = ["LoopBody", "SpinLoop", "scan_loop", "spin_kind"]
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _SUSPEND = (ast.Await, ast.AsyncFor, ast.AsyncWith, ast.Yield, ast.YieldFrom)
 _LOOPS = (ast.For, ast.While, ast.AsyncFor)
-_OFFLOAD = {
-    "asyncio": "a process pool (await loop.run_in_executor(ProcessPoolExecutor(), fn))",
-    "anyio": "a worker process (await anyio.to_process.run_sync(fn))",
-    "trio": "a worker process",
-}
 
 
 @dataclass(frozen=True)
@@ -37,7 +32,7 @@ def scan_loop(loop: ast.While | ast.For) -> LoopBody:
         todo.append((loop.test, False))
     while todo:
         node, nested = todo.pop()
-        if isinstance(node, _SCOPES):
+        if isinstance(node, SCOPE_NODES):
             continue
         if isinstance(node, _SUSPEND) or (isinstance(node, ast.comprehension) and node.is_async):
             suspends = True
@@ -58,11 +53,6 @@ def scan_loop(loop: ast.While | ast.For) -> LoopBody:
         for stmt in loop.body
     )
     return LoopBody(suspends, exits, inert)
-
-
-def offload(library: str) -> str:
-    """Return where to move CPU-bound work, for the async library the module uses."""
-    return _OFFLOAD[library]
 
 
 def _always_true(test: ast.expr) -> bool:
@@ -150,7 +140,7 @@ class SpinLoop(Rule):
             return
         kind = spin_kind(node, scan_loop(node), self._guarded(node))
         if kind:
-            self.report(node, kind=kind, async_sleep=self.names.async_sleep())
+            self.report(node, kind=kind, async_sleep=self.library.sleep)
 
     def _guarded(self, node: ast.While) -> bool:
         """Tell whether an enclosing try of this function catches what ends `node`."""

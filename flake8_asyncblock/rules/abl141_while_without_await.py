@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.rule import Invalid, Valid
-from flake8_asyncblock.rules.abl140_spin_loop import SpinLoop, offload, scan_loop, spin_kind
+from flake8_asyncblock.rules.abl140_spin_loop import SpinLoop, scan_loop, spin_kind
 
 __all__ = ["WhileWithoutAwait"]
 
@@ -22,7 +22,7 @@ class WhileWithoutAwait(SpinLoop):
     slug = "while-without-await"
     message = (
         "while loop runs without an await, blocking the event loop until it ends; "
-        "add await {async_sleep}(0) every so often, or move the CPU work to {offload}: "
+        "add await {async_sleep}(0) every so often, or move the CPU work to {cpu_worker}: "
         "threads do not speed up CPU-bound Python (the GIL)"
     )
     summary = (
@@ -73,5 +73,5 @@ class WhileWithoutAwait(SpinLoop):
         body = scan_loop(node)
         if body.suspends or spin_kind(node, body, self._guarded(node)):
             return
-        library = self.names.async_library()
-        self.report(node, async_sleep=f"{library}.sleep", offload=offload(library))
+        library = self.library
+        self.report(node, async_sleep=library.sleep, cpu_worker=library.cpu_worker)

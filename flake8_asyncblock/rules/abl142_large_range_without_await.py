@@ -7,7 +7,8 @@ import operator
 from typing import Any
 
 from flake8_asyncblock.rule import Invalid, Rule, Valid
-from flake8_asyncblock.rules.abl140_spin_loop import offload, scan_loop
+from flake8_asyncblock.rules.abl140_spin_loop import scan_loop
+from flake8_asyncblock.scope import SCOPE_NODES
 
 __all__ = ["LargeRangeWithoutAwait", "range_length"]
 
@@ -15,8 +16,9 @@ _OPERATORS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.FloorDiv: operator.floordiv, ast.Pow: operator.pow, ast.LShift: operator.lshift,
 }
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _BIG = 1 << 64  # beyond this a constant is not a loop bound anyone means
+#: Nodes whose body is not part of the loop's own pass count: other scopes, other loops.
+_NOT_THIS_LOOP = (*SCOPE_NODES, ast.While, ast.AsyncFor)
 
 
 def _constant(node: ast.expr) -> int | None:
@@ -58,7 +60,7 @@ class LargeRangeWithoutAwait(Rule):
     message = (
         "for loop runs {count:,} iterations of range() without an await, blocking the "
         "event loop; add await {async_sleep}(0) every few thousand iterations, or move "
-        "the work to {offload}: threads do not speed up CPU-bound Python (the GIL)"
+        "the work to {cpu_worker}: threads do not speed up CPU-bound Python (the GIL)"
     )
     summary = (
         "a for loop in an async def over range() with constant bounds of at least "
@@ -134,8 +136,8 @@ class LargeRangeWithoutAwait(Rule):
         if work is None or work < self.settings.range_limit or scan_loop(node).suspends:
             return
         self._covered.update(counted)
-        library = self.names.async_library()
-        self.report(node, count=work, async_sleep=f"{library}.sleep", offload=offload(library))
+        library = self.library
+        self.report(node, count=work, async_sleep=library.sleep, cpu_worker=library.cpu_worker)
 
     def _count(self, node: ast.For) -> int | None:
         call = node.iter
@@ -160,7 +162,7 @@ class LargeRangeWithoutAwait(Rule):
                     counted.append(child)
                     inner = max(inner, work)
                 continue
-            if isinstance(child, (*_SCOPES, ast.While, ast.AsyncFor)):
+            if isinstance(child, _NOT_THIS_LOOP):
                 continue
             todo.extend(n for n in ast.iter_child_nodes(child) if not isinstance(n, ast.expr))
         return count * inner

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import offload, run_process
+from flake8_asyncblock.calls import to_thread_call
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingSubprocess"]
@@ -17,14 +18,14 @@ class BlockingSubprocess(BlockingCallRule):
     slug = "blocking-subprocess"
     message = (
         "{call}() blocks the event loop until the child process exits; "
-        "use await {run_process}(...) or await {offload}"
+        "use await {run_process}(...) or await {to_thread_call}"
     )
     summary = "subprocess.run/call/check_call/check_output called directly inside an async def."
     why = (
         "These helpers start a child process and wait for it on the loop's only "
         "thread: nothing else runs until the command finishes, however long it takes."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     blocking_calls = frozenset(
         f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output")
     )
@@ -66,5 +67,5 @@ class BlockingSubprocess(BlockingCallRule):
     )
 
     def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
-        library = self.names.async_library()
-        return {"run_process": run_process(library), "offload": offload(library, node)}
+        library = self.library
+        return {"run_process": library.run_process, "to_thread_call": to_thread_call(library, node)}

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import offload
+from flake8_asyncblock.calls import to_thread_call
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingShellCommand"]
-
-_SHELL = {
-    "asyncio": "asyncio.create_subprocess_shell",
-    "trio": "trio.run_process",
-    "anyio": "anyio.run_process",
-}
-
 
 class BlockingShellCommand(BlockingCallRule):
     """Flag shell commands run through calls that block until the shell is done."""
@@ -23,7 +17,7 @@ class BlockingShellCommand(BlockingCallRule):
     slug = "blocking-shell-command"
     message = (
         "{call}() runs a shell command and blocks the event loop while it runs; "
-        "use await {shell}(...) or await {offload}"
+        "use await {shell}(...) or await {to_thread_call}"
     )
     summary = (
         "os.system, subprocess.getoutput or subprocess.getstatusoutput called directly "
@@ -33,7 +27,7 @@ class BlockingShellCommand(BlockingCallRule):
         "These calls start a shell and wait for it to exit on the loop's thread: "
         "nothing else runs until the command finishes."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     blocking_calls = frozenset(
         {"os.system", "subprocess.getoutput", "subprocess.getstatusoutput"}
     )
@@ -69,5 +63,5 @@ class BlockingShellCommand(BlockingCallRule):
     )
 
     def fields(self, node: ast.Call, name: str) -> dict[str, str]:
-        library = self.names.async_library()
-        return {"shell": _SHELL[library], "offload": offload(library, node)}
+        library = self.library
+        return {"shell": library.run_shell, "to_thread_call": to_thread_call(library, node)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.calls import argument
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import Invalid, Valid
 from flake8_asyncblock.rules.abl150_blocking_subprocess import BlockingSubprocess
 
@@ -37,7 +38,7 @@ class ChildProcessWait(BlockingSubprocess):
     message = (
         "{call}() blocks the event loop until the child process exits; "
         "start it with await {run_process}(...) and await its wait(), "
-        "or use await {offload}"
+        "or use await {to_thread_call}"
     )
     summary = (
         "subprocess.Popen.wait/communicate, or reads and writes on its stdout/stderr/stdin "
@@ -48,7 +49,7 @@ class ChildProcessWait(BlockingSubprocess):
         "Waiting for a child process, or reading its pipes to the end, can take as "
         "long as the child runs; done on the loop's thread it stalls every task."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors = {"subprocess.Popen": "subprocess.Popen"}
     blocking_calls = frozenset(
         {"subprocess.Popen.wait", "subprocess.Popen.communicate", *_OPTIONS, *_PIPE_IO}

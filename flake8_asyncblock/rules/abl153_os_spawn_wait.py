@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.calls import argument, is_constant
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import Invalid, Valid
 from flake8_asyncblock.rules.abl150_blocking_subprocess import BlockingSubprocess
 
@@ -18,14 +19,14 @@ class OsSpawnWait(BlockingSubprocess):
     slug = "os-spawn-wait"
     message = (
         "{call}(os.P_WAIT, ...) blocks the event loop until the program exits; "
-        "use await {run_process}(...) or await {offload}"
+        "use await {run_process}(...) or await {to_thread_call}"
     )
     summary = "os.spawnl/spawnv/... in os.P_WAIT mode called directly inside an async def."
     why = (
         "With os.P_WAIT the spawn call returns only when the program exits, so the "
         "loop's thread waits for the whole run."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     blocking_calls = frozenset(
         f"os.spawn{suffix}" for suffix in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")
     )

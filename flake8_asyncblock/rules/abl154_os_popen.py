@@ -8,13 +8,6 @@ from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["OsPopen"]
 
-_SHELL = {
-    "asyncio": "asyncio.create_subprocess_shell(cmd, stdout=asyncio.subprocess.PIPE)",
-    "trio": "trio.run_process(cmd, shell=True, capture_stdout=True)",
-    "anyio": "anyio.run_process(cmd)",
-}
-
-
 class OsPopen(BlockingCallRule):
     """Flag os.popen(), whose pipe is read on the loop's thread."""
 
@@ -71,4 +64,4 @@ class OsPopen(BlockingCallRule):
     )
 
     def fields(self, node: ast.Call, name: str) -> dict[str, str]:
-        return {"shell": _SHELL[self.names.async_library()]}
+        return {"shell": self.library.capture_shell}

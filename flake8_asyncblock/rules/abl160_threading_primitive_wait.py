@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import argument, is_constant, offload
+from flake8_asyncblock.calls import argument, is_constant, to_thread_call
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["ThreadingPrimitiveWait"]
@@ -40,7 +40,7 @@ class ThreadingPrimitiveWait(BlockingCallRule):
     slug = "threading-primitive-wait"
     message = (
         "{call}() blocks the event loop until another thread lets it go; "
-        "between coroutines use {library}.{kind}, else await {offload}"
+        "between coroutines use {primitive}, else await {to_thread_call}"
     )
     summary = (
         "a blocking acquire(), wait() or wait_for() on a threading Lock, RLock, Semaphore, "
@@ -105,11 +105,8 @@ class ThreadingPrimitiveWait(BlockingCallRule):
         # acquire(False), wait(0), wait(timeout=0) return at once.
         if is_constant(argument(node, *_METHODS[name]), False, 0, 0.0):
             return None
-        kind = _ASYNC_KIND[name.split(".")[1]]
-        library = self.names.async_library()
+        library = self.library
         return {
-            # trio and anyio have no Barrier.
-            "library": "asyncio" if kind == "Barrier" else library,
-            "kind": kind,
-            "offload": offload(library, node),
+            "primitive": library.primitive(_ASYNC_KIND[name.split(".")[1]]),
+            "to_thread_call": to_thread_call(library, node),
         }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import argument, is_constant, offload
+from flake8_asyncblock.calls import argument, is_constant, to_thread_call
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["ThreadJoin"]
@@ -17,7 +18,7 @@ class ThreadJoin(BlockingCallRule):
     slug = "thread-join"
     message = (
         "{call}() blocks the event loop until the {what} finishes; "
-        "use await {offload}"
+        "use await {to_thread_call}"
     )
     summary = (
         "join() on a known threading.Thread, threading.Timer or multiprocessing.Process "
@@ -27,7 +28,7 @@ class ThreadJoin(BlockingCallRule):
         "join() parks the loop's thread for as long as the other thread or process "
         "runs; if that one waits on the loop in turn, both hang."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors = {
         "threading.Thread": "threading.Thread",
         "threading.Timer": "threading.Thread",
@@ -80,5 +81,5 @@ class ThreadJoin(BlockingCallRule):
             return None
         return {
             "what": "thread" if name.startswith("threading.") else "process",
-            "offload": offload(self.names.async_library(), node),
+            "to_thread_call": to_thread_call(self.library, node),
         }

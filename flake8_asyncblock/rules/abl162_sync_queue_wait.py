@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import argument, is_constant, offload
+from flake8_asyncblock.calls import argument, is_constant, to_thread_call
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["SyncQueueWait"]
 
 _QUEUES = ("queue.Queue", "queue.SimpleQueue", "multiprocessing.Queue")
-_TASK_QUEUES = {
-    "asyncio": "asyncio.Queue",
-    "trio": "trio.open_memory_channel",
-    "anyio": "anyio.create_memory_object_stream",
-}
 
 
 class SyncQueueWait(BlockingCallRule):
@@ -28,7 +24,7 @@ class SyncQueueWait(BlockingCallRule):
     slug = "sync-queue-wait"
     message = (
         "{call}() blocks the event loop until {until}; "
-        "between coroutines use {library}, else await {offload}"
+        "between coroutines use {task_queue}, else await {to_thread_call}"
     )
     summary = (
         "a blocking get() or join() on a known queue.Queue, LifoQueue, PriorityQueue, "
@@ -39,7 +35,7 @@ class SyncQueueWait(BlockingCallRule):
         "if the producer is a task on the same loop it can never run, and the "
         "program deadlocks."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors = {
         "queue.Queue": "queue.Queue",
         "queue.LifoQueue": "queue.Queue",
@@ -95,9 +91,9 @@ class SyncQueueWait(BlockingCallRule):
             or is_constant(argument(node, 1, "timeout"), 0, 0.0)
         ):
             return None
-        library = self.names.async_library()
+        library = self.library
         return {
             "until": "an item arrives" if getting else "every item is processed",
-            "library": _TASK_QUEUES[library],
-            "offload": offload(library, node),
+            "task_queue": library.task_queue,
+            "to_thread_call": to_thread_call(library, node),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.rule import Invalid, Rule, Valid
+from flake8_asyncblock.scope import SCOPE_NODES
 
 __all__ = ["ThreadingLockAcrossAwait"]
 
@@ -12,7 +13,6 @@ _LOCKS = frozenset(
     {"threading.Lock", "threading.RLock", "threading.Semaphore", "threading.Condition"}
 )
 _SUSPENDS = (ast.Await, ast.AsyncFor, ast.AsyncWith)
-_OWN_SCOPE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 class ThreadingLockAcrossAwait(Rule):
@@ -26,7 +26,7 @@ class ThreadingLockAcrossAwait(Rule):
     slug = "threading-lock-across-await"
     message = (
         "'with {expr}:' holds a {lock} across an await: another task that enters it "
-        "blocks the event loop and deadlocks; use {library}.Lock with async with"
+        "blocks the event loop and deadlocks; use {async_lock} with async with"
     )
     summary = (
         "`with lock:` on a known threading Lock, RLock, Semaphore or Condition whose "
@@ -93,9 +93,9 @@ class ThreadingLockAcrossAwait(Rule):
             if (kind := self.names.type_of(item.context_expr)) in _LOCKS
         ]
         if locks and _suspends(node.body):
-            library = self.names.async_library()
+            async_lock = self.library.primitive("Lock")
             for expr, kind in locks:
-                self.report(expr, expr=ast.unparse(expr), lock=kind, library=library)
+                self.report(expr, expr=ast.unparse(expr), lock=kind, async_lock=async_lock)
 
 
 def _suspends(body: list[ast.stmt]) -> bool:
@@ -105,6 +105,6 @@ def _suspends(body: list[ast.stmt]) -> bool:
         node = todo.pop()
         if isinstance(node, _SUSPENDS):
             return True
-        if not isinstance(node, _OWN_SCOPE):
+        if not isinstance(node, SCOPE_NODES):
             todo.extend(ast.iter_child_nodes(node))
     return False

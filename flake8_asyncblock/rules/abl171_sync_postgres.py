@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["SyncPostgres"]
@@ -22,7 +23,7 @@ class SyncPostgres(BlockingCallRule):
     slug = "sync-postgres"
     message = (
         "{call}() waits for PostgreSQL on the event loop's thread; use asyncpg or "
-        "psycopg.AsyncConnection, or await {offload}"
+        "psycopg.AsyncConnection, or await {to_thread_call}"
     )
     summary = (
         "psycopg2.connect() / psycopg.connect() and the execute/fetch/commit/rollback "
@@ -32,7 +33,7 @@ class SyncPostgres(BlockingCallRule):
         "A synchronous driver sends the query and waits for the reply on the calling "
         "thread; every task stalls for the length of the slowest query."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors = {
         "psycopg2.connect": _PG2_CONNECTION,
         _PG2_CONNECTION: _PG2_CONNECTION,

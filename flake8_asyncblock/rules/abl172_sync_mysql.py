@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["SyncMysql"]
@@ -41,7 +42,7 @@ class SyncMysql(BlockingCallRule):
     slug = "sync-mysql"
     message = (
         "{call}() waits for MySQL on the event loop's thread; use aiomysql or "
-        "asyncmy, or await {offload}"
+        "asyncmy, or await {to_thread_call}"
     )
     summary = (
         "pymysql.connect() / MySQLdb.connect() and the execute/fetch/commit/rollback "
@@ -51,7 +52,7 @@ class SyncMysql(BlockingCallRule):
         "A synchronous driver sends the query and waits for the reply on the calling "
         "thread; every task stalls for the length of the slowest query."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors = _constructors()
     blocking_calls = _blocking()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from flake8_asyncblock.calls import offload
+from flake8_asyncblock.calls import to_thread_call
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import Invalid, Rule, Valid
 
 __all__ = ["SyncRedis"]
@@ -43,7 +44,7 @@ class SyncRedis(Rule):
     slug = "sync-redis"
     message = (
         "{call}() waits for the Redis server on the event loop's thread; use "
-        "redis.asyncio.Redis and await the command, or await {offload}"
+        "redis.asyncio.Redis and await the command, or await {to_thread_call}"
     )
     summary = (
         "a command sent through a known redis.Redis / StrictRedis / from_url client, "
@@ -54,7 +55,7 @@ class SyncRedis(Rule):
         "calling thread: each round trip, and every blocking command such as BLPOP, "
         "stalls all other tasks."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     constructors = {
         **{connect: _CLIENT for connect in _CONNECTS},
         f"{_CLIENT}.pipeline": _PIPELINE,
@@ -106,7 +107,7 @@ class SyncRedis(Rule):
         name = self.names.call_name(node)
         if name is None or not (name in _OTHER_IO or _is_command(name)):
             return
-        self.report(node, call=name, offload=offload(self.names.async_library(), node))
+        self.report(node, call=name, to_thread_call=to_thread_call(self.library, node))
 
 
 def _is_command(name: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.calls import argument
+from flake8_asyncblock.libraries import LIBRARIES
 from flake8_asyncblock.rule import Invalid, Rule, Valid
 
 __all__ = ["NestedEventLoop"]
@@ -17,9 +18,9 @@ _LOOP_SOURCES = (
     "asyncio.ProactorEventLoop", "asyncio.Runner.get_loop", "uvloop.Loop",
 )
 #: Entry points that take a coroutine function and its arguments, not a coroutine.
-_TAKES_FUNCTION = frozenset({"trio.run", "anyio.run"})
+_TAKES_FUNCTION = frozenset(lib.run for lib in LIBRARIES if lib.run_takes_function)
 _RUNS = frozenset(
-    {"asyncio.run", "uvloop.run", "asyncio.Runner.run", *_TAKES_FUNCTION,
+    {*(lib.run for lib in LIBRARIES), "uvloop.run", "asyncio.Runner.run",
      f"{_LOOP}.run_until_complete", f"{_LOOP}.run_forever"}
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 
 __all__ = ["BlockingStdin"]
@@ -14,7 +15,7 @@ class BlockingStdin(BlockingCallRule):
     slug = "blocking-stdin"
     message = (
         "{call}() blocks the event loop while it waits for the user's input; "
-        "use await {offload}"
+        "use await {to_thread_call}"
     )
     summary = (
         "input(), sys.stdin.read/readline/readlines (also on sys.stdin.buffer) or "
@@ -24,7 +25,7 @@ class BlockingStdin(BlockingCallRule):
         "Reading the terminal waits for a person, for seconds or forever; meanwhile "
         "no task, timer or network callback on the loop can run."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     blocking_calls = frozenset(
         {
             "input",

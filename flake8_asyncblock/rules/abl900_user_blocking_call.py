@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 from flake8_asyncblock.settings import Settings
 
@@ -23,7 +24,7 @@ class UserBlockingCall(BlockingCallRule):
         "legacy database layer); listing them lets the linter guard them like "
         "the built-in rules guard time.sleep()."
     )
-    fix = "unsafe"
+    fix = ToThread(safe=False)
     options = ("asyncblock-blocking",)
 
     valid = (

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flake8_asyncblock.fixes import fix_safety
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.settings import OPTIONS
 
@@ -37,7 +38,7 @@ def test_readme_table_lists_every_rule_with_its_default_and_fix() -> None:
     table = _generator().render_readme_table()
     for rule in RULES:
         on = "on" if rule.default_enabled else "off"
-        assert f"| `{rule.slug}` | {on} | {rule.fix or 'none'} |" in table
+        assert f"| `{rule.slug}` | {on} | {fix_safety(rule.fix) or 'none'} |" in table
 
 
 def test_every_rule_has_a_section_with_its_default_and_fix() -> None:
@@ -46,7 +47,9 @@ def test_every_rule_has_a_section_with_its_default_and_fix() -> None:
         section = text.split(f"## {rule.code} `{rule.slug}`", 1)[1].split("\n## ", 1)[0]
         assert f"**Flags:** {rule.summary}" in section
         assert ("**Default:** on" in section) == rule.default_enabled
-        assert f"**Fix:** {rule.fix or 'none'}" in section
+        assert f"**Fix:** {fix_safety(rule.fix) or 'none'}" in section
+        if rule.fix is not None:
+            assert rule.fix.describe() in section
         assert rule.invalid[0].code.strip() in section
 
 

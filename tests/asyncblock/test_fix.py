@@ -11,17 +11,26 @@ import pytest
 from flake8_asyncblock import engine
 from flake8_asyncblock.cli import main
 from flake8_asyncblock.fix import fix_source
+from flake8_asyncblock.fixes import AwaitAsyncSleep, AwaitCoroutine, ToThread
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.rule import Invalid, Rule, Violation
 from flake8_asyncblock.settings import parse_args
 
 
 class _Unsafe(Rule):
-    code, fix = "ABL999", "unsafe"
+    code, fix = "ABL999", ToThread(safe=False)
 
 
 class _SafeExecutor(Rule):
-    code, fix = "ABL998", "safe"
+    code, fix = "ABL998", AwaitCoroutine(safe=True)
+
+
+class _SleepElsewhere(Rule):
+    code, fix = "ABL997", AwaitAsyncSleep()
+
+
+class _NoFix(Rule):
+    code = "ABL996"
 
 
 def _src(text: str) -> str:
@@ -134,6 +143,20 @@ def test_executor_of_a_coroutine_function_becomes_a_plain_await(before: str, aft
     callee = ast.unparse(ast.parse(before.split("await ", 1)[1]).body[0].value.func)
     fixed, skipped = _fix_calls(source, callee, _SafeExecutor)
     assert (fixed, skipped) == (f"async def main(loop, url):\n    {after}\n", [])
+
+
+def test_the_rewrite_is_the_rule_declared_fix_whatever_its_code() -> None:
+    source = "import time\n\n\nasync def poll():\n    time.sleep(1)\n"
+    fixed, skipped = _fix_calls(source, "time.sleep", _SleepElsewhere)
+    assert (fixed, skipped) == ("import asyncio\n\n\nasync def poll():\n    await asyncio.sleep(1)\n", [])
+    fixed, [(_, reason)] = _fix_calls(source, "time.sleep", _NoFix)
+    assert fixed == source and reason == "ABL996 has no fix"
+
+
+def test_a_pool_call_that_is_no_runner_is_left_with_a_reason() -> None:
+    source = "async def main(pool):\n    await pool.submit(fetch)\n"
+    fixed, [(_, reason)] = _fix_calls(source, "pool.submit", _SafeExecutor)
+    assert fixed == source and "only run_in_executor(), to_thread() and run_sync()" in reason
 
 
 def test_executor_call_that_is_not_awaited_is_left_with_a_reason() -> None:

@@ -11,7 +11,8 @@ import pytest
 
 import flake8_asyncblock.rules as rules_package
 from flake8_asyncblock.registry import RULES, by_code
-from flake8_asyncblock.rule import FIX_KINDS, Invalid, Rule, Valid
+from flake8_asyncblock.fixes import Fix
+from flake8_asyncblock.rule import Invalid, Rule, Valid
 
 RULE_MODULES = sorted(info.name for info in pkgutil.iter_modules(rules_package.__path__))
 
@@ -52,7 +53,7 @@ def test_codes_and_slugs_are_unique_and_well_formed() -> None:
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.code)
 def test_rule_metadata_is_complete(rule: type[Rule]) -> None:
     assert rule.message and rule.summary and rule.why
-    assert rule.fix in FIX_KINDS
+    assert rule.fix is None or isinstance(rule.fix, Fix)
     assert rule.invalid and all(isinstance(example, Invalid) for example in rule.invalid)
     assert all(isinstance(example, Valid) for example in rule.valid)
     assert all(example.errors for example in rule.invalid)
