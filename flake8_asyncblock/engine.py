@@ -107,6 +107,7 @@ def walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> Non
     """
     stack: list[tuple[int, ast.AST]] = [(_VISIT, tree)]
     pop, push = stack.pop, stack.append
+    scope_nodes = SCOPE_NODES  # a local: looked up once per node
     fields = _FIELDS  # empty tuple: a leaf such as Name or Constant
     while stack:
         action, node = pop()
@@ -118,7 +119,7 @@ def walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> Non
                     handler(node)
             if kind in leave:
                 push((_LEAVE, node))
-            if isinstance(node, SCOPE_NODES):
+            if isinstance(node, scope_nodes):
                 _push_scoped(node, stack)
             elif fields.get(kind, True):
                 _push_children(node, stack)
