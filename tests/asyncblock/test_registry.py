@@ -10,8 +10,8 @@ import re
 import pytest
 
 import flake8_asyncblock.rules as rules_package
-from flake8_asyncblock.registry import RULES, by_code
 from flake8_asyncblock.fixes import Fix
+from flake8_asyncblock.registry import RULES, by_code
 from flake8_asyncblock.rule import Invalid, Rule, Valid
 
 RULE_MODULES = sorted(info.name for info in pkgutil.iter_modules(rules_package.__path__))
