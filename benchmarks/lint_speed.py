@@ -7,14 +7,15 @@ benchmarks/README.md describes the corpus, the environments and the targets.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,8 @@ __all__ = ["main"]
 FINDING = re.compile(r"^(?:\./)?(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+)\b")
 SEED = 2024
 BASELINE, OURS = "flake8 (baseline)", "flake8 + ABL"
+#: Peer rows `--skip` may leave out, by the environment that holds them.
+SKIPPABLE = {"flake8-async": "flake8 + flake8-async", "ruff": "ruff ASYNC"}
 TARGETS = (  # (label, numerator row, denominator row, bound, True if the ratio must stay <= bound)
     ("flake8+ABL <= 1.25x bare flake8", OURS, BASELINE, 1.25, True),
     ("flake8+ABL >= 10x faster than flake8-async", "flake8 + flake8-async", OURS, 10.0, False),
@@ -42,6 +45,7 @@ class Tool:
     samples: list[tuple[float, float]] = field(default_factory=list)  # (wall, cpu) seconds
     findings: list[re.Match[str]] = field(default_factory=list)
     note: str = ""
+    peak_rss_kib: int = 0  # the largest single process of any run (the tool or a worker)
 
     @property
     def crashed(self) -> bool:
@@ -65,6 +69,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--sample", type=int, metavar="K", help="print K random ABL findings with source")
     add("--ref", default="HEAD", help=f"project commit to measure, or {WORKTREE} (HEAD)")
     add("--fresh", action="store_true", help="rebuild the tool environments")
+    add("--skip", action="append", default=[], choices=SKIPPABLE,
+        help="leave out a peer row (repeatable), e.g. the slow flake8-async")
     add("--max-tool-seconds", type=int, default=600,
         help="a tool whose first run takes longer is not rerun; that run is its sample (600)")
     args = parser.parse_args(argv)
@@ -109,23 +115,30 @@ def run_once(tool: Tool, files: list[str], root: Path) -> tuple[tuple[float, flo
     """Time one run in wall and CPU seconds; a bad exit or a traceback marks a crash.
 
     CPU time is the sum over the tool and its worker processes. Unlike wall time it hardly
-    moves when other work shares the machine's cores.
+    moves when other work shares the machine's cores. The run's peak RSS is that of its
+    largest process, as wait4() reports it for the tool and the workers it waited for.
     """
-    cpu_before = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
     start = time.perf_counter()
     try:
-        proc = subprocess.run(tool.argv + files, cwd=root, capture_output=True, text=True)
+        proc = subprocess.Popen(tool.argv + files, cwd=root, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
         tool.note = f"CRASHED: {exc}"
         return (0.0, 0.0), ""
+    assert proc.stdout is not None and proc.stderr is not None
+    with ThreadPoolExecutor(max_workers=2) as readers:
+        out, err = readers.submit(proc.stdout.read), readers.submit(proc.stderr.read)
+        _, status, usage = os.wait4(proc.pid, 0)
+        stdout, stderr = out.result(), err.result()
     wall = time.perf_counter() - start
-    cpu = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]) - cpu_before
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    tool.peak_rss_kib = max(tool.peak_rss_kib, usage.ru_maxrss)
     # All of them exit 1 when they find something, but flake8 also exits 1 after a plugin error.
-    err = proc.stderr
-    if proc.returncode not in (0, 1) or "Traceback (most recent" in err or "critical error" in err:
-        last = (err.strip().splitlines() or ["no error output"])[-1]
+    if proc.returncode not in (0, 1) or "Traceback (most recent" in stderr or "critical error" in stderr:
+        last = (stderr.strip().splitlines() or ["no error output"])[-1]
         tool.note = f"CRASHED (exit {proc.returncode}): {last}"
-    return (wall, cpu), proc.stdout
+    return (wall, cpu), stdout
 
 
 def measure(tools: list[Tool], files: list[str], root: Path, runs: int, cap: int) -> None:
@@ -160,7 +173,7 @@ def print_report(tools: list[Tool]) -> None:
     medians = {tool.name: (tool.median(0), tool.median(1)) for tool in tools}
     base_wall, base_cpu = medians[BASELINE]
     print(f"\n{'tool':<22}{'wall s':>9}{'min..max':>19}{'x base':>8}{'cpu s':>9}{'x base':>8}"
-          f"{'runs':>5}{'findings':>9}")
+          f"{'runs':>5}{'findings':>9}{'peak MiB':>9}")
     for tool in tools:
         wall, cpu = medians[tool.name]
         if wall is None or cpu is None:
@@ -171,7 +184,7 @@ def print_report(tools: list[Tool]) -> None:
         wall_x = f"{wall / base_wall:.2f}" if base_wall else "-"
         cpu_x = f"{cpu / base_cpu:.2f}" if base_cpu else "-"
         print(f"{tool.name:<22}{wall:>9.2f}{spread:>19}{wall_x:>8}{cpu:>9.2f}{cpu_x:>8}"
-              f"{len(walls):>5}{len(tool.findings):>9}")
+              f"{len(walls):>5}{len(tool.findings):>9}{tool.peak_rss_kib / 1024:>9.0f}")
     for tool in (t for t in tools if t.findings):
         codes = Counter(match["code"] for match in tool.findings)
         print(f"  {tool.name}: " + ", ".join(f"{c} {n}" for c, n in sorted(codes.items())))
@@ -213,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     coroutines = sum(b"async def" in (root / f).read_bytes() for f in files)
     print(f"corpus: {CORPUS}, {len(files)} files, {coroutines} with coroutines; runs: {args.runs}")
     tools = build_tools(envs, args.jobs)
+    for tool in tools:
+        if tool.name in {SKIPPABLE[name] for name in args.skip}:
+            tool.note = "skipped (--skip)"
     measure(tools, files, root, args.runs, args.max_tool_seconds)
     print_versions(envs, project)
     print_report(tools)
