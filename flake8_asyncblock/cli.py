@@ -9,14 +9,13 @@ import os
 import signal
 import sys
 from collections.abc import Generator, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from flake8_asyncblock import __version__
 from flake8_asyncblock.config import UsageError, load_config
 from flake8_asyncblock.discover import discover
 from flake8_asyncblock.formats import FORMATS
-from flake8_asyncblock.project import helper_codes, summarize_project
+from flake8_asyncblock.project import check_project, helper_codes
 from flake8_asyncblock.report import Exit, Reporter
 from flake8_asyncblock.results import FileResult
 from flake8_asyncblock.runner import Job, Mode, check_file
@@ -99,15 +98,15 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--diff prints a unified diff; --format applies to findings only")
     found = discover(paths, config.exclude, gitignore=not args.no_gitignore)
     job = Job(config.codes, config.settings, mode, args.unsafe_fixes)
-    if job.codes & helper_codes():  # the project-wide pass, before the per-file checks
-        workers, chunk = _workers(len(found.files), args.jobs)
-        job = replace(job, project=summarize_project(found.files, job.settings, workers, chunk))
     reporter = Reporter(args.format, mode, sys.stdout, sys.stderr)
     reporter.problems(found.problems)
     if not found.files and not found.problems:
         print("asyncblock: warning: no Python files found under "
               + ", ".join(paths), file=sys.stderr)
-    results = _run(found.files, job, args.jobs)
+    if job.codes & helper_codes():  # ABL2xx: follow helpers across the files
+        results = check_project(found.files, job, *_workers(len(found.files), args.jobs))
+    else:
+        results = _run(found.files, job, args.jobs)
     try:
         for result in results:
             reporter.file(apply(result) if mode == "fix" else result)

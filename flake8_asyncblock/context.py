@@ -5,10 +5,12 @@ A leaf module: the engine, the rules and both front ends import it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
-__all__ = ["Chain", "Origin"]
+__all__ = ["Chain", "Origin", "Project", "module_of"]
 
 
 @dataclass(frozen=True)
@@ -44,3 +46,38 @@ class Origin:
     package: str = ""
     project: Mapping[str, Chain] | None = None
     roots: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Project:
+    """What the check of each file needs to know about the others."""
+
+    chains: Mapping[str, Chain]
+    roots: frozenset[str]
+
+    def origin(self, path: str) -> Origin:
+        """Return the origin of `path`, one of the project's files."""
+        module, package = module_of(path)
+        return Origin(path, module, package, self.chains, self.roots)
+
+
+def module_of(path: str) -> tuple[str, str]:
+    """Return (module, package) of a file: folders with an `__init__.py` make the package.
+
+    `pkg/util.py` is ("pkg.util", "pkg"); `pkg/__init__.py` is ("pkg", "pkg").
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    stem = name.rpartition(".")[0] or name
+    package = _package(folder)
+    if stem == "__init__":
+        return package, package
+    return (f"{package}.{stem}" if package else stem), package
+
+
+@lru_cache(maxsize=4096)
+def _package(folder: str) -> str:
+    if not os.path.isfile(os.path.join(folder, "__init__.py")):
+        return ""
+    parent, name = os.path.split(folder)
+    outer = _package(parent) if parent != folder else ""
+    return f"{outer}.{name}" if outer else name

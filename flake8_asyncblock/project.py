@@ -1,41 +1,36 @@
-"""The `asyncblock` command's project-wide pass: summarize every file, then find what blocks.
+"""The `asyncblock` command across a project: summarize every file, link, then report helpers.
 
-Runs before the files are checked, in worker processes for large trees: each
-worker returns the plain summaries of its files, the parent links them into
-one call graph (imports, relative imports, `__init__.py` re-exports) and hands
-the blocking functions to the check of every file.
+In check mode each file is parsed once: a worker checks it with the direct
+rules and summarizes its sync functions from the same tree, and returns both.
+The parent links the summaries into one call graph (imports, relative imports,
+`__init__.py` re-exports) and checks again only the files whose coroutines
+call a function that blocks. In fix and diff mode every file is summarized
+first and then checked and rewritten with the whole project known.
 """
 
 from __future__ import annotations
 
 import ast
-import os
-from collections.abc import Collection, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from functools import lru_cache
+import functools
+import multiprocessing
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import TypeVar
 
 from flake8_asyncblock.chains import blocking_functions
-from flake8_asyncblock.context import Chain, Origin
+from flake8_asyncblock.context import Chain, Project, module_of
 from flake8_asyncblock.registry import RULES
-from flake8_asyncblock.settings import Settings
+from flake8_asyncblock.results import FileResult
+from flake8_asyncblock.runner import Job, analyse, check_file
 from flake8_asyncblock.source import Source, read_source
 from flake8_asyncblock.summaries import ModuleSummary, summarize
 
-__all__ = ["Project", "helper_codes", "module_of", "summarize_project"]
+__all__ = ["check_project", "helper_codes", "summarize_project"]
 
-
-@dataclass(frozen=True)
-class Project:
-    """What the check of each file needs to know about the others."""
-
-    chains: Mapping[str, Chain]
-    roots: frozenset[str]
-
-    def origin(self, path: str) -> Origin:
-        """Return the origin of `path`, one of the project's files."""
-        module, package = module_of(path)
-        return Origin(path, module, package, self.chains, self.roots)
+_T = TypeVar("_T")
+#: While the files are first visited the helper rules see an empty project: they report nothing.
+_NOTHING_BLOCKS: dict[str, Chain] = {}
 
 
 def helper_codes() -> frozenset[str]:
@@ -43,55 +38,83 @@ def helper_codes() -> frozenset[str]:
     return frozenset(rule.code for rule in RULES if hasattr(rule, "reaches"))
 
 
-def module_of(path: str) -> tuple[str, str]:
-    """Return (module, package) of a file: folders with an `__init__.py` make the package.
-
-    `pkg/util.py` is ("pkg.util", "pkg"); `pkg/__init__.py` is ("pkg", "pkg").
-    """
-    folder, name = os.path.split(os.path.abspath(path))
-    stem = name.rpartition(".")[0] or name
-    package = _package(folder)
-    if stem == "__init__":
-        return package, package
-    return (f"{package}.{stem}" if package else stem), package
-
-
-@lru_cache(maxsize=4096)
-def _package(folder: str) -> str:
-    if not os.path.isfile(os.path.join(folder, "__init__.py")):
-        return ""
-    parent, name = os.path.split(folder)
-    outer = _package(parent) if parent != folder else ""
-    return f"{outer}.{name}" if outer else name
+def check_project(files: Sequence[str], job: Job, workers: int, chunksize: int) -> Iterator[FileResult]:
+    """Yield each file's result, in order, with the ABL2xx rules knowing every file."""
+    if job.mode != "check":
+        project = summarize_project(files, job, workers, chunksize)
+        yield from _map(check_file, files, replace(job, project=project), workers, chunksize)
+        return
+    roots = _roots(files)
+    first = replace(job, project=Project(_NOTHING_BLOCKS, roots))
+    surveyed = list(_map(_survey, files, first, workers, chunksize))
+    summaries = [summary for _, summary in surveyed if summary is not None]
+    project = Project(blocking_functions(summaries), roots)
+    again = [summary.path for summary in summaries
+             if any(call in project.chains for call in summary.coroutine_calls)]
+    small = max(1, len(again) // max(1, workers * 8))
+    redone = dict(zip(again, _map(check_file, again, replace(job, project=project),
+                                  workers if len(again) > 1 else 1, small)))
+    for result, _ in surveyed:
+        yield redone.get(result.path, result)
 
 
-def summarize_project(
-    files: Sequence[str], settings: Settings, workers: int, chunksize: int = 1
-) -> Project:
+def summarize_project(files: Sequence[str], job: Job, workers: int, chunksize: int = 1) -> Project:
     """Summarize `files` (in `workers` processes when above 1) and link the summaries."""
-    roots = frozenset(module_of(path)[0].partition(".")[0] for path in files)
+    roots = _roots(files)
+    bare = replace(job, project=Project(_NOTHING_BLOCKS, roots))
+    found = _map(_summarize, files, bare, workers, chunksize)
+    return Project(blocking_functions([s for s in found if s is not None]), roots)
+
+
+def _roots(files: Sequence[str]) -> frozenset[str]:
+    return frozenset(module_of(path)[0].partition(".")[0] for path in files)
+
+
+def _map(function: Callable[[str, Job], _T], files: Sequence[str], job: Job, workers: int,
+         chunksize: int) -> Iterator[_T]:
     if workers < 2:
-        found = [_summarize_file(path, settings, roots) for path in files]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            found = list(pool.map(_summarize_file, files, [settings] * len(files),
-                                  [roots] * len(files), chunksize=chunksize))
-    summaries = [summary for summary in found if summary is not None]
-    return Project(blocking_functions(summaries), roots)
+        yield from (function(path, job) for path in files)
+        return
+    # The parent alone answers Ctrl-C.
+    with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
+        yield from pool.imap(functools.partial(function, job=job), files, chunksize=chunksize)
 
 
-def _summarize_file(path: str, settings: Settings, roots: Collection[str]) -> ModuleSummary | None:
-    """Summarize one file; None when it cannot be read or parsed (its check says why)."""
-    read = read_source(path)  # regular files only: a FIFO named *.py must not hang the pass
-    if not isinstance(read, Source):
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _survey(path: str, job: Job) -> tuple[FileResult, ModuleSummary | None]:
+    """Check `path` with the direct rules and summarize it, from one parse."""
+    source = read_source(path)
+    if not isinstance(source, Source):
+        return FileResult(path, error=source), None
+    tree = _parse(source)
+    if tree is None:
+        return analyse(source, job), None  # which reports why it does not parse
+    return analyse(source, job, tree), _summary(source, tree, job)
+
+
+def _summarize(path: str, job: Job) -> ModuleSummary | None:
+    source = read_source(path)
+    if not isinstance(source, Source):
         return None
-    source = read.text
+    tree = _parse(source)
+    return None if tree is None else _summary(source, tree, job)
+
+
+def _parse(source: Source) -> ast.Module | None:
     try:
-        tree = ast.parse(source, filename=path)
+        return ast.parse(source.text, filename=source.path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    module, package = module_of(path)
+
+
+def _summary(source: Source, tree: ast.Module, job: Job) -> ModuleSummary | None:
+    assert job.project is not None
+    module, package = module_of(source.path)
     try:
-        return summarize(tree, source, RULES, settings, (path, module, package), frozenset(roots))
+        return summarize(tree, source.text, RULES, job.settings, (source.path, module, package),
+                         job.project.roots)
     except RecursionError:
         return None

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flake8_asyncblock import engine
-from flake8_asyncblock.context import Origin
+from flake8_asyncblock.context import Origin, Project
 from flake8_asyncblock.noqa import filter_noqa
-from flake8_asyncblock.project import Project
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.results import (
     FIXABLE,
@@ -64,9 +63,12 @@ def check_file(path: str, job: Job) -> FileResult:
     return analyse(source, job) if isinstance(source, Source) else FileResult(path, error=source)
 
 
-def analyse(source: Source, job: Job) -> FileResult:
-    """Lint a decoded file; in fix/diff mode also plan, verify and render its rewrite."""
-    tree = _parse(source)
+def analyse(source: Source, job: Job, tree: ast.Module | None = None) -> FileResult:
+    """Lint a decoded file; in fix/diff mode also plan, verify and render its rewrite.
+
+    `tree` is the file's tree when the caller has parsed it already.
+    """
+    tree = _parse(source) if tree is None else tree
     if isinstance(tree, FileError):
         return FileResult(source.path, error=tree)
     violations = lint_source(source.text, tree, job, source.path)

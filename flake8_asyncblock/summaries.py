@@ -31,7 +31,6 @@ _TRANSPARENT = frozenset({
     "typing_extensions.override",
 })
 _CACHES = frozenset({"functools.cache", "functools.lru_cache"})
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,8 @@ class ModuleSummary:
     functions: dict[str, FunctionSummary]
     #: Module-level name -> absolute dotted name it imports (re-exports in `__init__.py`).
     imports: dict[str, str]
+    #: What the coroutines of the file call, by dotted name: does the file need a second look?
+    coroutine_calls: frozenset[str] = frozenset()
 
 
 #: What a call calls: a `def` of this file, or an absolute dotted name elsewhere.
@@ -181,24 +182,42 @@ def summarize(
         instance.violations = _Filed(scope, found)
     visit, leave = engine.handlers(instances, scope, names)
 
+    awaited: set[str] = set()
+
     def collect(node: ast.AST) -> None:
         function = scope.function()
-        if type(function) is ast.FunctionDef and isinstance(node, ast.Call):
-            target = call_target(names, node, package, roots)
-            if isinstance(target, ast.FunctionDef) and target in qualified:
-                target = f"{module}.{qualified[target]}" if module else qualified[target]
-            if isinstance(target, str):
-                calls.setdefault(function, []).append((target, node.lineno))
+        kind = type(function)
+        if kind is ast.Lambda or function is None or not isinstance(node, ast.Call):
+            return
+        target = call_target(names, node, package, roots)
+        if isinstance(target, ast.FunctionDef) and target in qualified:
+            target = f"{module}.{qualified[target]}" if module else qualified[target]
+        if not isinstance(target, str):
+            return
+        if kind is ast.FunctionDef:
+            calls.setdefault(function, []).append((target, node.lineno))
+        else:
+            awaited.add(target)
+
+    generators: set[ast.AST] = set()
+
+    def yields(node: ast.AST) -> None:
+        function = scope.function()
+        if function is not None:
+            generators.add(function)
 
     visit[ast.Call] = (*visit.get(ast.Call, ()), collect)
+    for node_class in (ast.Yield, ast.YieldFrom):
+        visit[node_class] = (*visit.get(node_class, ()), yields)
     engine.walk(tree, scope, visit, leave)
     if source is not None and "noqa" in source.lower():
         _drop_silenced(found, calls, source, _helper_codes(rules))
     functions = {}
     for node, name in qualified.items():
         if type(node) is ast.FunctionDef:
-            functions[name] = _summary(node, name, names, found.get(node, []), calls.get(node, []))
-    return ModuleSummary(path, module, functions, _imports(tree, package))
+            functions[name] = _summary(node, name, names, found.get(node, []), calls.get(node, []),
+                                       node in generators)
+    return ModuleSummary(path, module, functions, _imports(tree, package), frozenset(awaited))
 
 
 class _Filed(list[Violation]):
@@ -266,11 +285,12 @@ def _summary(
     names: Names,
     found: list[tuple[Violation, str]],
     calls: list[tuple[str, int]],
+    generator: bool,
 ) -> FunctionSummary:
     decorators = [names.qualified_name(d.func if isinstance(d, ast.Call) else d)
                   for d in node.decorator_list]
     cached = any(d in _CACHES for d in decorators)
-    opaque = _is_generator(node) or any(
+    opaque = generator or any(
         d not in _TRANSPARENT and d not in _CACHES for d in decorators
     )
     first = min(found, key=lambda entry: (entry[0].line, entry[0].col), default=None)
@@ -281,18 +301,6 @@ def _summary(
         cached=cached,
         opaque=opaque,
     )
-
-
-def _is_generator(node: ast.FunctionDef) -> bool:
-    """Tell whether `node`'s own body yields: calling it only makes a generator."""
-    todo: list[ast.AST] = list(node.body)
-    while todo:
-        child = todo.pop()
-        if isinstance(child, (ast.Yield, ast.YieldFrom)):
-            return True
-        if not isinstance(child, _NESTED):
-            todo.extend(ast.iter_child_nodes(child))
-    return False
 
 
 def _imports(tree: ast.AST, package: str) -> dict[str, str]:

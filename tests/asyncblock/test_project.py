@@ -14,8 +14,10 @@ import pytest
 from asyncblock_harness import compare, parse_expected
 
 from flake8_asyncblock import cli
-from flake8_asyncblock.project import module_of, summarize_project
+from flake8_asyncblock.context import module_of
+from flake8_asyncblock.project import summarize_project
 from flake8_asyncblock.registry import RULES
+from flake8_asyncblock.runner import Job
 from flake8_asyncblock.settings import Settings
 from flake8_asyncblock.summaries import summarize
 
@@ -88,7 +90,7 @@ def test_flake8_reports_the_same_module_findings_with_the_same_messages() -> Non
 def test_ignoring_the_helper_codes_skips_the_project_pass(monkeypatch, capsys) -> None:
     monkeypatch.chdir(PROJECT)
     calls = []
-    monkeypatch.setattr(cli, "summarize_project", lambda *args: calls.append(args))
+    monkeypatch.setattr(cli, "check_project", lambda *args: calls.append(args))
     assert cli.main(["check", "--no-gitignore", "--ignore", "ABL2", "."]) == 0
     assert calls == []
 
@@ -137,5 +139,5 @@ def test_unreadable_and_broken_files_do_not_stop_the_project_pass(tmp_path: Path
     good = tmp_path / "good.py"
     good.write_text("import time\n\ndef nap():\n    time.sleep(1)\n", encoding="utf-8")
     files = [str(tmp_path / name) for name in ("broken.py", "latin.py", "good.py", "gone.py")]
-    project = summarize_project(files, Settings(), workers=1)
+    project = summarize_project(files, Job(frozenset(), Settings()), workers=1)
     assert set(project.chains) == {"good.nap"}
