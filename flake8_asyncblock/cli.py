@@ -104,7 +104,7 @@ def _check(args: argparse.Namespace) -> int:
         print("asyncblock: warning: no Python files found under "
               + ", ".join(paths), file=sys.stderr)
     if job.codes & helper_codes():  # ABL2xx: follow helpers across the files
-        results = check_project(found.files, job, *_workers(len(found.files), args.jobs))
+        results = check_project(found.files, job, functools.partial(_workers, jobs=args.jobs))
     else:
         results = _run(found.files, job, args.jobs)
     try:

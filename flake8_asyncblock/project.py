@@ -14,7 +14,7 @@ import ast
 import functools
 import multiprocessing
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -38,8 +38,14 @@ def helper_codes() -> frozenset[str]:
     return frozenset(rule.code for rule in RULES if hasattr(rule, "reaches"))
 
 
-def check_project(files: Sequence[str], job: Job, workers: int, chunksize: int) -> Iterator[FileResult]:
-    """Yield each file's result, in order, with the ABL2xx rules knowing every file."""
+def check_project(
+    files: Sequence[str], job: Job, pool_size: Callable[[int], tuple[int, int]]
+) -> Generator[FileResult, None, None]:
+    """Yield each file's result, in order, with the ABL2xx rules knowing every file.
+
+    `pool_size(n)` gives the worker processes and files per task for n files.
+    """
+    workers, chunksize = pool_size(len(files))
     if job.mode != "check":
         project = summarize_project(files, job, workers, chunksize)
         yield from _map(check_file, files, replace(job, project=project), workers, chunksize)
@@ -51,9 +57,8 @@ def check_project(files: Sequence[str], job: Job, workers: int, chunksize: int) 
     project = Project(blocking_functions(summaries), roots)
     again = [summary.path for summary in summaries
              if any(call in project.chains for call in summary.coroutine_calls)]
-    small = max(1, len(again) // max(1, workers * 8))
     redone = dict(zip(again, _map(check_file, again, replace(job, project=project),
-                                  workers if len(again) > 1 else 1, small)))
+                                  *pool_size(len(again)))))
     for result, _ in surveyed:
         yield redone.get(result.path, result)
 
@@ -70,7 +75,7 @@ def _roots(files: Sequence[str]) -> frozenset[str]:
     return frozenset(module_of(path)[0].partition(".")[0] for path in files)
 
 
-def _map(function: Callable[[str, Job], _T], files: Sequence[str], job: Job, workers: int,
+def _map(function: Callable[..., _T], files: Sequence[str], job: Job, workers: int,
          chunksize: int) -> Iterator[_T]:
     if workers < 2:
         yield from (function(path, job) for path in files)

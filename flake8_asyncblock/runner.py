@@ -68,9 +68,10 @@ def analyse(source: Source, job: Job, tree: ast.Module | None = None) -> FileRes
 
     `tree` is the file's tree when the caller has parsed it already.
     """
-    tree = _parse(source) if tree is None else tree
-    if isinstance(tree, FileError):
-        return FileResult(source.path, error=tree)
+    parsed = _parse(source) if tree is None else tree
+    if isinstance(parsed, FileError):
+        return FileResult(source.path, error=parsed)
+    tree = parsed
     violations = lint_source(source.text, tree, job, source.path)
     findings = _findings(source.path, source.text, violations)
     if job.mode == "check":
