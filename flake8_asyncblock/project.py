@@ -2,9 +2,10 @@
 
 In check mode each file is parsed once: a worker checks it with the direct
 rules and summarizes its sync functions from the same tree, and returns both.
-The parent links the summaries into one call graph (imports, relative imports,
-`__init__.py` re-exports) and checks again only the files whose coroutines
-call a function that blocks. In fix and diff mode every file is summarized
+Results stream out while no file seen so far calls a project function from a
+coroutine. The parent links the summaries into one call graph (imports,
+relative imports, `__init__.py` re-exports) and checks again only the files
+whose coroutines call a function that blocks. In fix and diff mode every file is summarized
 first and then checked and rewritten with the whole project known.
 """
 
@@ -52,14 +53,21 @@ def check_project(
         return
     roots = _roots(files)
     first = replace(job, project=Project(_NOTHING_BLOCKS, roots))
-    surveyed = list(_map(_survey, files, first, workers, chunksize))
-    summaries = [summary for _, summary in surveyed if summary is not None]
+    summaries: list[ModuleSummary] = []
+    pending: list[tuple[FileResult, ModuleSummary | None]] = []
+    for result, summary in _map(_survey, files, first, workers, chunksize):
+        if summary is not None:
+            summaries.append(summary)
+        if pending or (summary is not None and summary.coroutine_calls):
+            pending.append((result, summary))  # may call a helper: wait for the links
+        else:
+            yield result  # calls no project function: final now, and the output flows
     project = Project(blocking_functions(summaries), roots)
-    again = [summary.path for summary in summaries
-             if any(call in project.chains for call in summary.coroutine_calls)]
+    again = [summary.path for _, summary in pending
+             if summary is not None and any(call in project.chains for call in summary.coroutine_calls)]
     redone = dict(zip(again, _map(check_file, again, replace(job, project=project),
                                   *pool_size(len(again)))))
-    for result, _ in surveyed:
+    for result, _ in pending:
         yield redone.get(result.path, result)
 
 
