@@ -30,7 +30,7 @@ from pytest_loopguard.keys import REPORT_ATTRIBUTE, LoopguardWarning
 
 if TYPE_CHECKING:
     from pytest_loopguard.detector import StallDetector
-    from pytest_loopguard.stall import Stall
+    from pytest_loopguard.stall import Phase, Stall
 
 __all__ = ["FailPhaseGuard", "PhaseGuard", "WarningPhaseGuard", "make_guard"]
 
@@ -43,7 +43,7 @@ class PhaseGuard:
         self.settings = settings
         # Every stall record of the session, for the summary and the JSON report: this
         # process's, and on an xdist controller those the workers sent.
-        self.records: list[dict[str, Any]] = []
+        self.records: list[Stall] = []
         self.starved_in_workers = 0
         self.item: pytest.Item | None = None  # the item being run, once its setup began
         self.detector: StallDetector | None = None  # watches self.item; None: unguarded
@@ -96,16 +96,16 @@ class PhaseGuard:
         here = 0 if self.started is None else self.started.starved
         return here + self.starved_in_workers
 
-    def phase_stalls(self, item: pytest.Item, phase: str | None) -> list[Stall]:
+    def phase_stalls(self, item: pytest.Item, phase: Phase) -> list[Stall]:
         """Return the stalls of the phase that just ended, allowed ones dropped."""
         detector = self.detector
         if detector is None or item is not self.item:
             return []
         stalls = detector.drain()
-        return self.keep(item, stalls) if stalls else stalls
+        return self.keep(item, stalls, phase) if stalls else stalls
 
-    def keep(self, item: pytest.Item, stalls: list[Stall]) -> list[Stall]:
-        """Drop allowed stalls and localize the rest for reporting."""
+    def keep(self, item: pytest.Item, stalls: list[Stall], phase: Phase) -> list[Stall]:
+        """Drop allowed stalls; localize the rest and name their test and phase."""
         from pytest_loopguard import report  # only once something stalled: see plugin
 
         rootdir = str(item.config.rootpath)
@@ -115,16 +115,15 @@ class PhaseGuard:
             frame = stall.blocking_frame
             if frame and allow.matches(frame.filename, frame.function, rootdir):
                 continue
-            kept.append(report.localize(stall, rootdir))
+            kept.append(report.localize(stall, rootdir)._replace(test_id=item.nodeid, phase=phase))
         return kept
 
     def add_to_report(self, item: pytest.Item, rep: pytest.TestReport, stalls: list[Stall]) -> None:
         """Attach the records; in fail mode, fail a passed phase or add the text."""
         from pytest_loopguard import report
 
-        records = [report.stall_to_record(s, rep.nodeid, rep.when) for s in stalls]
-        setattr(rep, REPORT_ATTRIBUTE, records)
-        self.records.extend(records)
+        setattr(rep, REPORT_ATTRIBUTE, [report.stall_to_record(s) for s in stalls])
+        self.records.extend(stalls)
         if self.settings.warn_only:
             return
         test_file = report.relative_path(str(item.path), str(item.config.rootpath))
@@ -145,7 +144,7 @@ class WarningPhaseGuard(PhaseGuard):
 
     def __init__(self, config: pytest.Config, settings: options.Settings) -> None:
         super().__init__(config, settings)
-        self.pending: dict[str, list[Stall]] = {}
+        self.pending: dict[Phase, list[Stall]] = {}
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, Any, Any]:
@@ -161,10 +160,10 @@ class WarningPhaseGuard(PhaseGuard):
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
         return (yield from self._warn_after(item, "teardown"))
 
-    def phase_stalls(self, item: pytest.Item, phase: str | None) -> list[Stall]:
-        return self.pending.pop(phase or "", []) if item is self.item else []
+    def phase_stalls(self, item: pytest.Item, phase: Phase) -> list[Stall]:
+        return self.pending.pop(phase, []) if item is self.item else []
 
-    def _warn_after(self, item: pytest.Item, phase: str) -> Generator[None, Any, Any]:
+    def _warn_after(self, item: pytest.Item, phase: Phase) -> Generator[None, Any, Any]:
         try:
             result = yield
         except BaseException:
@@ -194,7 +193,7 @@ def _fail(rep: pytest.TestReport, text: str) -> None:
         rep.sections.append(("loopguard", text))
 
 
-def _warn(item: pytest.Item, stalls: list[Stall], phase: str) -> None:
+def _warn(item: pytest.Item, stalls: list[Stall], phase: Phase) -> None:
     """Emit one LoopguardWarning per stall, located at its blocking line."""
     from pytest_loopguard import report
 

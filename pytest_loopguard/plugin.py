@@ -35,7 +35,11 @@ class WorkerReports:
         self.guard = guard
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.guard.records.extend(getattr(report, REPORT_ATTRIBUTE, None) or ())
+        records = getattr(report, REPORT_ATTRIBUTE, None)
+        if records:
+            from pytest_loopguard.report import record_to_stall  # only once something stalled
+
+            self.guard.records.extend(map(record_to_stall, records))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:

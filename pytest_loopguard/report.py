@@ -149,13 +149,13 @@ def _record_frame(data: dict[str, Any]) -> StackFrame:
     return StackFrame(data["file"], int(data["line"]), data["function"], data["source"])
 
 
-def stall_to_record(stall: Stall, test_id: str, phase: str) -> dict[str, Any]:
+def stall_to_record(stall: Stall) -> dict[str, Any]:
     """Flatten a localized stall into builtin types for JSON and for xdist."""
     blocking = stall.blocking_frame
     frame = _frame_record(blocking) if blocking else dict.fromkeys(_FRAME_KEYS)
     return {
-        "test_id": test_id,
-        "phase": phase,
+        "test_id": stall.test_id,
+        "phase": stall.phase,
         "duration_ms": round(stall.duration_seconds * 1000.0, 3),
         "threshold_ms": round(stall.threshold_seconds * 1000.0, 3),
         **frame,
@@ -169,7 +169,7 @@ def stall_to_record(stall: Stall, test_id: str, phase: str) -> dict[str, Any]:
 
 
 def record_to_stall(record: dict[str, Any]) -> Stall:
-    """Rebuild the Stall that stall_to_record flattened."""
+    """Rebuild the Stall that stall_to_record flattened: an xdist worker's, on the controller."""
     return Stall(
         duration_seconds=record["duration_ms"] / 1000.0,
         threshold_seconds=record["threshold_ms"] / 1000.0,
@@ -180,28 +180,28 @@ def record_to_stall(record: dict[str, Any]) -> Stall:
         samples=tuple((_record_frame(s), int(s["count"])) for s in record["samples"]),
         running=record["running"],
         ended_with_loop=record["ended_with_loop"],
+        test_id=record["test_id"],
+        phase=record["phase"],
     )
 
 
-def summary_lines(records: Iterable[dict[str, Any]]) -> list[str]:
+def summary_lines(stalls: Iterable[Stall]) -> list[str]:
     """List the stalled tests, worst first: id, longest stall, limit, blocking line."""
-    worst: dict[str, dict[str, Any]] = {}
-    for record in records:
-        seen = worst.get(record["test_id"])
-        if seen is None or record["duration_ms"] > seen["duration_ms"]:
-            worst[record["test_id"]] = record
-    ranked = sorted(worst.values(), key=lambda r: (-r["duration_ms"], r["test_id"]))
+    worst: dict[str, Stall] = {}
+    for stall in stalls:
+        seen = worst.get(stall.test_id)
+        if seen is None or stall.duration_seconds > seen.duration_seconds:
+            worst[stall.test_id] = stall
+    ranked = sorted(worst.values(), key=lambda s: (-s.duration_seconds, s.test_id))
     lines = []
-    for record in ranked:
+    for stall in ranked:
+        frame = stall.blocking_frame
         where = (
-            f"{record['file']}:{record['line']} in {record['function']}"
-            if record["file"] is not None
-            else f"no sample; running {record['running'] or 'unknown'}"
+            _where(frame) if frame is not None else f"no sample; running {stall.running or 'unknown'}"
         )
         lines.append(
-            f"{record['test_id']} ({record['phase']}): "
-            f"{format_ms(record['duration_ms'] / 1000.0)} "
-            f"(limit {format_ms(record['threshold_ms'] / 1000.0)}) at {where}"
+            f"{stall.test_id} ({stall.phase}): {format_ms(stall.duration_seconds)} "
+            f"(limit {format_ms(stall.threshold_seconds)}) at {where}"
         )
     return lines
 
@@ -216,9 +216,9 @@ def starved_line(count: int) -> str:
 
 
 def report_document(
-    records: Sequence[dict[str, Any]], threshold_ms: float, mode: str, starved: int = 0
+    stalls: Iterable[Stall], threshold_ms: float, mode: str, starved: int = 0
 ) -> dict[str, Any]:
-    """Wrap the stall records into the JSON document written by --loopguard-report.
+    """Turn the stalls into the JSON document written by --loopguard-report.
 
     `starved` counts the stretches over the limit that were not recorded
     because the loop thread got no CPU; a field added within version 1.
@@ -228,5 +228,5 @@ def report_document(
         "threshold_ms": threshold_ms,
         "mode": mode,
         "starved": starved,
-        "stalls": list(records),
+        "stalls": [stall_to_record(stall) for stall in stalls],
     }

@@ -1,4 +1,9 @@
-"""Stall and StackFrame: plain data passed from the detector to the report.
+"""Stall and StackFrame: plain data, one record type from the detector to every report.
+
+The detector records a Stall; the guard adds the test and phase it belongs to;
+the failure text, the warning, the summary and the JSON report all read it.
+Only where it leaves the process (xdist's report attribute, the JSON file) is
+it a dict (`report.stall_to_record`).
 
 Named tuples rather than dataclasses: every pytest run that loads the plugin
 imports these, and a frozen dataclass costs about a millisecond to create.
@@ -8,10 +13,12 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-__all__ = ["LoopKind", "StackFrame", "Stall"]
+__all__ = ["LoopKind", "Phase", "StackFrame", "Stall"]
 
 # The kinds of event loop a probe times.
 LoopKind = Literal["asyncio", "uvloop", "trio"]
+# The test phases a stall is charged to.
+Phase = Literal["setup", "call", "teardown"]
 
 
 class StackFrame(NamedTuple):
@@ -44,3 +51,6 @@ class Stall(NamedTuple):
     ended_with_loop: bool = False
     # The detector clock's reading when the stretch began.
     started_at: float = 0.0
+    # The pytest node id and phase it stalled; set by the guard.
+    test_id: str = ""
+    phase: Phase | None = None

@@ -125,7 +125,8 @@ def test_milliseconds_keep_decimals_only_when_small() -> None:
 def test_record_round_trips_through_json() -> None:
     loop_line = StackFrame("app/crunch.py", 7, "crunch", "total += i")
     stall = localize(make_stall(samples=((loop_line, 3), (HELPER, 1))), ROOT)
-    record = stall_to_record(stall, "tests/test_api.py::test_handler", "call")
+    stall = stall._replace(test_id="tests/test_api.py::test_handler", phase="call")
+    record = stall_to_record(stall)
     assert json.loads(json.dumps(record)) == record
     assert record_to_stall(record) == stall
     assert {k: record[k] for k in ("test_id", "phase", "duration_ms", "threshold_ms", "file",
@@ -139,19 +140,21 @@ def test_record_round_trips_through_json() -> None:
 
 
 def test_unsampled_record_round_trips() -> None:
-    stall = make_stall(blocking_frame=None, stack=(), samples=(), running="cb()")
-    record = stall_to_record(stall, "t::x", "setup")
+    stall = make_stall(
+        blocking_frame=None, stack=(), samples=(), running="cb()", test_id="t::x", phase="setup"
+    )
+    record = stall_to_record(stall)
     assert record["file"] is None and record["running"] == "cb()"
     assert record_to_stall(record) == stall
 
 
 def test_summary_lists_each_test_once_worst_first() -> None:
-    def record(test_id: str, seconds: float, phase: str = "call") -> dict:
-        return stall_to_record(localize(make_stall(duration_seconds=seconds), ROOT), test_id, phase)
+    def stall(test_id: str, seconds: float, phase: str = "call") -> Stall:
+        return localize(make_stall(duration_seconds=seconds, test_id=test_id, phase=phase), ROOT)
 
     lines = summary_lines(
-        [record("t.py::a", 0.2), record("t.py::b", 0.9, "setup"), record("t.py::a", 0.4),
-         record("t.py::c", 0.15)]
+        [stall("t.py::a", 0.2), stall("t.py::b", 0.9, "setup"), stall("t.py::a", 0.4),
+         stall("t.py::c", 0.15)]
     )
     assert lines == [
         "t.py::b (setup): 900 ms (limit 100 ms) at app/api.py:12 in handler",
@@ -160,9 +163,18 @@ def test_summary_lists_each_test_once_worst_first() -> None:
     ]
 
 
+def test_summary_names_what_ran_when_no_sample_was_taken() -> None:
+    stall = make_stall(blocking_frame=None, stack=(), samples=(), running="<Task step()>",
+                       test_id="t.py::a", phase="teardown")
+    assert summary_lines([stall]) == [
+        "t.py::a (teardown): 312 ms (limit 100 ms) at no sample; running <Task step()>"
+    ]
+
+
 def test_report_document_wraps_records() -> None:
-    record = stall_to_record(localize(make_stall(), ROOT), "t.py::a", "call")
-    document = report_document([record], 100.0, "warn", starved=3)
+    stall = localize(make_stall(test_id="t.py::a", phase="call"), ROOT)
+    record = stall_to_record(stall)
+    document = report_document([stall], 100.0, "warn", starved=3)
     assert document == {
         "version": 1, "threshold_ms": 100.0, "mode": "warn", "starved": 3, "stalls": [record]
     }
