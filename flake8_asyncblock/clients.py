@@ -25,7 +25,8 @@ class SyncClient:
     `makes` maps a call (or an annotation's name) to the type of the value it
     returns. `calls` are qualified names that wait on the service. `methods`
     maps a type to the public methods that do not wait: every other public
-    method of that type does. `instead` may use {method}, the called method's name.
+    method of that type does. `instead` may use {method}, the called method's name,
+    and {to_thread_call}, the call run in a worker thread.
     """
 
     library: str
@@ -72,4 +73,5 @@ class ClientCallRule(BlockingCallRule):
             return None
         owner, _, method = name.rpartition(".")
         client = self.owners.get(name) or self.owners[owner]
-        return {**found, "instead": client.instead.format(method=method)}
+        instead = client.instead.format(method=method, to_thread_call=found["to_thread_call"])
+        return {**found, "instead": instead}

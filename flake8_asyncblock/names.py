@@ -13,7 +13,8 @@ __all__ = ["ATTRIBUTE_TYPES", "CONSTRUCTORS", "Names"]
 
 #: Call (qualified name) -> type name of the value it returns. Rules add their
 #: own through `Rule.constructors`; annotations naming a key map to its value.
-#: `T()` keys type a call of a value of type T, `T["key"]`/`T[]` its items.
+#: `T()` keys type a call of a value of type T, `T["key"]`/`T[]` its items and
+#: `T.*` any of its attributes; `*Suffix(T)` a call of any `...Suffix` given a T.
 CONSTRUCTORS: Mapping[str, str] = {
     "requests.Session": "requests.Session",
     "requests.session": "requests.Session",
@@ -56,6 +57,17 @@ class Names:
         self._library: AsyncLibrary | None = None
         self._members: dict[ast.AST, dict] = {}
         self._self_types: dict[tuple[ast.AST, str], str | None] = {}
+        #: `T.*` constructor keys: any attribute of a T holds that type (`client.db` a Database).
+        self._any_attribute = {
+            key[:-2]: typed for key, typed in constructors.items() if key.endswith(".*")
+        }
+        #: `*Suffix(T)` keys: a callee named `...Suffix` given a T first makes that type
+        #: (gRPC's generated `FooStub(channel)` is sync or async as its channel is).
+        self._by_argument = [
+            (key[1:].partition("(")[0], key.partition("(")[2][:-1], typed)
+            for key, typed in constructors.items()
+            if key.startswith("*")
+        ]
 
     def qualified_name(self, expr: ast.AST) -> str | None:
         """Return the dotted name `expr` stands for, or None when unknown.
@@ -179,7 +191,7 @@ class Names:
             if base is None:
                 base = self._type_of(expr.value, frames, qualified=False)
             else:
-                base = ATTRIBUTE_TYPES.get(base, base)
+                base = self._attribute_type(base) or base
             if base is None:
                 return None
             name = f"{base}.{expr.attr}"
@@ -196,18 +208,34 @@ class Names:
             if callee is None:  # a typed value called: `Session()` after `Session = sessionmaker()`
                 held = self._type_of(expr.func, frames, qualified=False)
                 return self.constructors.get(f"{held}()") if held else None
-            return self.constructors.get(callee)
+            typed = self.constructors.get(callee)
+            if typed is None and self._by_argument and expr.args:
+                typed = self._typed_by_argument(callee, expr.args[0], frames)
+            return typed
         if isinstance(expr, ast.Subscript):
             return self._item_type(expr, frames)
         if isinstance(expr, ast.Attribute):
             name = self._qualified(expr, frames) if qualified else None
             if name is not None:
-                return ATTRIBUTE_TYPES.get(name)
+                return self._attribute_type(name)
             return self._self_attribute(expr, frames)
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
             left = self._type_of(expr.left, frames)
             return left if left in _DIVISIBLE else None
         return None
+
+    def _typed_by_argument(self, callee: str, first: ast.expr, frames: list[Frame]) -> str | None:
+        for suffix, argument, typed in self._by_argument:
+            if callee.endswith(suffix) and self._type_of(first, frames) == argument:
+                return typed
+        return None
+
+    def _attribute_type(self, name: str) -> str | None:
+        """Return the type of the attribute `name` ("pathlib.Path.parent"), if known."""
+        typed = ATTRIBUTE_TYPES.get(name)
+        if typed is None and self._any_attribute:
+            typed = self._any_attribute.get(name.rpartition(".")[0])
+        return typed
 
     def _item_type(self, expr: ast.Subscript, frames: list[Frame]) -> str | None:
         """Type `x["key"]` from constructors keyed `T["key"]` (that key) or `T[]` (any)."""
@@ -302,7 +330,7 @@ class Names:
                 return _NONE
             alias = self._qualified(payload, frames)  # type: ignore[arg-type]
             if alias is not None:
-                typed = ATTRIBUTE_TYPES.get(alias)
+                typed = self._attribute_type(alias)
                 return ("type", typed) if typed else ("alias", alias)
             if isinstance(payload, ast.Name):
                 named = self._lookup(payload.id, frames)

@@ -8,6 +8,8 @@ from flake8_asyncblock.rules.abl110_requests_call import RequestsCall
 from flake8_asyncblock.rules.abl111_stdlib_http_call import StdlibHttpCall
 from flake8_asyncblock.rules.abl112_httpx_sync_call import HttpxSyncCall
 from flake8_asyncblock.rules.abl113_urllib3_call import Urllib3Call
+from flake8_asyncblock.rules.abl114_stdlib_protocol_client import StdlibProtocolClient
+from flake8_asyncblock.rules.abl115_blocking_socket import BlockingSocket
 from flake8_asyncblock.rules.abl120_sync_file_io import SyncFileIo
 from flake8_asyncblock.rules.abl121_sync_path_io import SyncPathIo
 from flake8_asyncblock.rules.abl122_blocking_shutil import BlockingShutil
@@ -32,6 +34,11 @@ from flake8_asyncblock.rules.abl170_sync_sqlite import SyncSqlite
 from flake8_asyncblock.rules.abl171_sync_postgres import SyncPostgres
 from flake8_asyncblock.rules.abl172_sync_mysql import SyncMysql
 from flake8_asyncblock.rules.abl173_sync_redis import SyncRedis
+from flake8_asyncblock.rules.abl174_sync_sqlalchemy import SyncSqlalchemy
+from flake8_asyncblock.rules.abl175_sync_mongodb import SyncMongodb
+from flake8_asyncblock.rules.abl176_sync_elasticsearch import SyncElasticsearch
+from flake8_asyncblock.rules.abl177_sync_cassandra import SyncCassandra
+from flake8_asyncblock.rules.abl178_sync_clickhouse import SyncClickhouse
 from flake8_asyncblock.rules.abl180_nested_event_loop import NestedEventLoop
 from flake8_asyncblock.rules.abl190_blocking_stdin import BlockingStdin
 from flake8_asyncblock.rules.abl200_blocking_sleep_in_helper import BlockingSleepInHelper
@@ -44,7 +51,12 @@ from flake8_asyncblock.rules.abl290_stdin_read_in_helper import StdinReadInHelpe
 from flake8_asyncblock.rules.abl298_cached_blocking_helper import CachedBlockingHelper
 from flake8_asyncblock.rules.abl299_user_blocking_call_in_helper import UserBlockingCallInHelper
 from flake8_asyncblock.rules.abl300_sync_aws_client import SyncAwsClient
+from flake8_asyncblock.rules.abl301_sync_gcs_client import SyncGcsClient
 from flake8_asyncblock.rules.abl310_sync_llm_client import SyncLlmClient
+from flake8_asyncblock.rules.abl320_sync_ssh_client import SyncSshClient
+from flake8_asyncblock.rules.abl321_sync_rabbitmq import SyncRabbitmq
+from flake8_asyncblock.rules.abl322_sync_kafka import SyncKafka
+from flake8_asyncblock.rules.abl323_sync_grpc import SyncGrpc
 from flake8_asyncblock.rules.abl900_user_blocking_call import UserBlockingCall
 
 __all__ = ["RULES", "by_code"]
@@ -57,6 +69,8 @@ RULES: tuple[type[Rule], ...] = (
     StdlibHttpCall,
     HttpxSyncCall,
     Urllib3Call,
+    StdlibProtocolClient,
+    BlockingSocket,
     SyncFileIo,
     SyncPathIo,
     BlockingShutil,
@@ -81,6 +95,11 @@ RULES: tuple[type[Rule], ...] = (
     SyncPostgres,
     SyncMysql,
     SyncRedis,
+    SyncSqlalchemy,
+    SyncMongodb,
+    SyncElasticsearch,
+    SyncCassandra,
+    SyncClickhouse,
     NestedEventLoop,
     BlockingStdin,
     BlockingSleepInHelper,
@@ -93,7 +112,12 @@ RULES: tuple[type[Rule], ...] = (
     CachedBlockingHelper,
     UserBlockingCallInHelper,
     SyncAwsClient,
+    SyncGcsClient,
     SyncLlmClient,
+    SyncSshClient,
+    SyncRabbitmq,
+    SyncKafka,
+    SyncGrpc,
     UserBlockingCall,
 )
 

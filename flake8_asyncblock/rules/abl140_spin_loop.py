@@ -9,7 +9,7 @@ from typing import Any
 from flake8_asyncblock.rule import Invalid, Rule, Valid
 from flake8_asyncblock.scope import SCOPE_NODES
 
-__all__ = ["LoopBody", "SpinLoop", "scan_loop", "spin_kind"]
+__all__ = ["LoopBody", "SpinLoop", "leaves_on_first_pass", "scan_loop", "spin_kind"]
 
 _SUSPEND = (ast.Await, ast.AsyncFor, ast.AsyncWith, ast.Yield, ast.YieldFrom)
 _LOOPS = (ast.For, ast.While, ast.AsyncFor)
@@ -55,6 +55,24 @@ def scan_loop(loop: ast.While | ast.For) -> LoopBody:
     return LoopBody(suspends, exits, inert)
 
 
+#: What a loop that never awaits does to the event loop, by what its condition reads.
+_FOR_GOOD = "nothing that could end it gets to run: it blocks the event loop for good"
+_UNTIL_CHANGED = (
+    "it holds the event loop until its condition's call answers otherwise, and no "
+    "other task runs meanwhile"
+)
+
+
+def _outcome(test: ast.expr) -> str:
+    """Say "for good" only when the condition reads state no call can change on its own.
+
+    `while not state.ready` waits for a task that never runs; `while f()` or
+    `while time.monotonic() < deadline` may end by itself.
+    """
+    calls = any(isinstance(node, ast.Call) for node in ast.walk(test))
+    return _UNTIL_CHANGED if calls else _FOR_GOOD
+
+
 def _always_true(test: ast.expr) -> bool:
     return isinstance(test, ast.Constant) and bool(test.value)
 
@@ -65,8 +83,8 @@ class SpinLoop(Rule):
     code = "ABL140"
     slug = "spin-loop"
     message = (
-        "{kind} never awaits, so nothing that could end it gets to run: it blocks "
-        "the event loop for good; await inside it (an Event, a queue or {async_sleep}())"
+        "{kind} never awaits, so {outcome}; await inside it (an Event, a queue or "
+        "{async_sleep}())"
     )
     summary = (
         "a while loop in an async def with no await whose condition nothing can change: "
@@ -140,7 +158,8 @@ class SpinLoop(Rule):
             return
         kind = spin_kind(node, scan_loop(node), self._guarded(node))
         if kind:
-            self.report(node, kind=kind, async_sleep=self.library.sleep)
+            self.report(node, kind=kind, outcome=_outcome(node.test),
+                        async_sleep=self.library.sleep)
 
     def _guarded(self, node: ast.While) -> bool:
         """Tell whether an enclosing try of this function catches what ends `node`."""
@@ -161,3 +180,42 @@ def spin_kind(node: ast.While, body: LoopBody, guarded: bool) -> str | None:
     if _always_true(node.test) and not guarded:
         return "while True loop"
     return None
+
+
+_EXITS = (ast.Break, ast.Return, ast.Raise)
+_NESTED = (ast.For, ast.While, ast.AsyncFor, *SCOPE_NODES)
+
+
+def leaves_on_first_pass(loop: ast.While | ast.For) -> bool:
+    """Tell whether every pass of `loop`'s body ends it: no `continue`, and an exit
+    (break, return, raise) that each path through the body reaches."""
+    return _block_exits(loop.body) and not _continues(loop.body)
+
+
+def _block_exits(block: list[ast.stmt]) -> bool:
+    return any(_statement_exits(stmt) for stmt in block)
+
+
+def _statement_exits(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, _EXITS):
+        return True
+    if isinstance(stmt, ast.If):
+        return _block_exits(stmt.body) and _block_exits(stmt.orelse)
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return _block_exits(stmt.body)
+    return False
+
+
+def _continues(block: list[ast.stmt]) -> bool:
+    """Tell whether `block` has a `continue` of this loop (not of a nested one)."""
+    todo: list[ast.AST] = list(block)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Continue):
+            return True
+        if isinstance(node, _NESTED):
+            if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
+                todo.extend(node.orelse)  # a continue in a loop's else is ours
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return False

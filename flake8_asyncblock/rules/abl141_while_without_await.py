@@ -5,7 +5,12 @@ from __future__ import annotations
 import ast
 
 from flake8_asyncblock.rule import Invalid, Valid
-from flake8_asyncblock.rules.abl140_spin_loop import SpinLoop, scan_loop, spin_kind
+from flake8_asyncblock.rules.abl140_spin_loop import (
+    SpinLoop,
+    leaves_on_first_pass,
+    scan_loop,
+    spin_kind,
+)
 
 __all__ = ["WhileWithoutAwait"]
 
@@ -15,7 +20,8 @@ class WhileWithoutAwait(SpinLoop):
 
     Off by default: loops that count down or consume a buffer
     (`while data: chunk, data = data[:n], data[n:]`) usually do a bounded
-    amount of work, and the linter cannot tell how much.
+    amount of work, and the linter cannot tell how much. A loop whose body
+    always ends it (`while True: step(); break`) runs once and is spared.
     """
 
     code = "ABL141"
@@ -73,5 +79,7 @@ class WhileWithoutAwait(SpinLoop):
         body = scan_loop(node)
         if body.suspends or spin_kind(node, body, self._guarded(node)):
             return
+        if body.exits and leaves_on_first_pass(node):
+            return  # `while True: step(); break` runs its body once
         library = self.library
         self.report(node, async_sleep=library.sleep, cpu_worker=library.cpu_worker)

@@ -7,7 +7,7 @@ import operator
 from typing import Any
 
 from flake8_asyncblock.rule import Invalid, Rule, Valid
-from flake8_asyncblock.rules.abl140_spin_loop import scan_loop
+from flake8_asyncblock.rules.abl140_spin_loop import leaves_on_first_pass, scan_loop
 from flake8_asyncblock.scope import SCOPE_NODES
 
 __all__ = ["LargeRangeWithoutAwait", "range_length"]
@@ -58,13 +58,14 @@ class LargeRangeWithoutAwait(Rule):
     code = "ABL142"
     slug = "large-range-without-await"
     message = (
-        "for loop runs {count:,} iterations of range() without an await, blocking the "
+        "for loop runs {work} without an await, blocking the "
         "event loop; add await {async_sleep}(0) every few thousand iterations, or move "
         "the work to {cpu_worker}: threads do not speed up CPU-bound Python (the GIL)"
     )
     summary = (
         "a for loop in an async def over range() with constant bounds of at least "
-        "--asyncblock-range-limit iterations (nested constant ranges multiply) and no await."
+        "--asyncblock-range-limit iterations (nested constant ranges multiply), or over "
+        "itertools.count()/cycle()/repeat(x) or iter(callable, sentinel), and no await."
     )
     why = (
         "A loop of that many Python iterations runs for a noticeable time and the event "
@@ -132,12 +133,31 @@ class LargeRangeWithoutAwait(Rule):
         if node in self._covered or not self.scope.in_coroutine():
             return
         counted: list[ast.For] = []
-        work = self._work(node, counted)
-        if work is None or work < self.settings.range_limit or scan_loop(node).suspends:
+        count = self._work(node, counted)
+        work: str | None = None
+        if count is not None and count >= self.settings.range_limit:
+            work = f"{count:,} iterations of range()"
+        elif not leaves_on_first_pass(node):
+            work = self._unbounded(node)
+        if work is None or scan_loop(node).suspends:
             return
         self._covered.update(counted)
         library = self.library
-        self.report(node, count=work, async_sleep=library.sleep, cpu_worker=library.cpu_worker)
+        self.report(node, work=work, async_sleep=library.sleep, cpu_worker=library.cpu_worker)
+
+    def _unbounded(self, node: ast.For) -> str | None:
+        """Describe `node.iter` if it never runs out: itertools.count(), iter(f, sentinel)."""
+        call = node.iter
+        if not isinstance(call, ast.Call):
+            return None
+        name = self.names.qualified_name(call.func)
+        if name in ("itertools.count", "itertools.cycle"):
+            return f"over {name}() with no bound"
+        if name == "itertools.repeat" and len(call.args) == 1 and not call.keywords:
+            return "over itertools.repeat() with no bound"
+        if name == "iter" and len(call.args) == 2:
+            return "over iter(callable, sentinel) until the sentinel comes"
+        return None
 
     def _count(self, node: ast.For) -> int | None:
         call = node.iter

@@ -65,7 +65,10 @@ class SyncAwsClient(ClientCallRule):
 
     code = "ABL300"
     slug = "sync-aws-client"
-    message = "{call}() waits for AWS on the event loop's thread; use {instead}, or await {to_thread_call}"
+    message = (
+        "{call}() waits for AWS on the event loop's thread; use {instead}, "
+        "or await {to_thread_call}"
+    )
     summary = (
         "a request through a known boto3/botocore client or resource (any public method but "
         "paginator/waiter/presign factories), StreamingBody.read() and Waiter.wait(), "
