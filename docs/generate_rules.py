@@ -21,9 +21,9 @@ from docs.blocks import fill  # noqa: E402
 from docs.links import doc_url  # noqa: E402
 from flake8_asyncblock import engine  # noqa: E402
 from flake8_asyncblock.fixes import fix_safety  # noqa: E402
+from flake8_asyncblock.options import FLAKE8_OPTIONS, parse_args  # noqa: E402
 from flake8_asyncblock.registry import RULES  # noqa: E402
 from flake8_asyncblock.rule import Invalid, Rule  # noqa: E402
-from flake8_asyncblock.settings import OPTIONS, parse_args  # noqa: E402
 
 __all__ = ["OUTPUT", "README", "CLI_DOC", "main", "render", "render_outputs"]
 
@@ -65,14 +65,14 @@ def _options_table() -> str:
         "## Options",
         "",
         "Precedence: command line > `[flake8]` section of `setup.cfg`, `tox.ini` or "
-        "`.flake8` > default.",
+        "`.flake8` > `[tool.asyncblock]` in `pyproject.toml` > default.",
         "",
         "| Option | Type | Default | Meaning |",
         "|---|---|---|---|",
     ]
-    for option in OPTIONS:
-        default = f"`{option.default}`" if option.default else "none"
-        rows.append(f"| `{option.flag}` | {option.kind} | {default} | {option.help} |")
+    for option in FLAKE8_OPTIONS:
+        default = f"`{option.shown_default}`" if option.shown_default != "none" else "none"
+        rows.append(f"| `{option.flake8_flag}` | {option.kind} | {default} | {option.help} |")
     return "\n".join(rows)
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from flake8_asyncblock import __version__, engine
+from flake8_asyncblock.config import find_table
 from flake8_asyncblock.context import Origin
+from flake8_asyncblock.options import FLAKE8_OPTIONS, UsageError, rule_settings
 from flake8_asyncblock.registry import RULES
-from flake8_asyncblock.settings import OPTIONS, Settings, SettingsError
+from flake8_asyncblock.settings import Settings
 
 __all__ = ["AsyncBlockChecker"]
 
@@ -34,22 +38,25 @@ class AsyncBlockChecker:
     @classmethod
     def add_options(cls, manager: Any) -> None:
         """Register the --asyncblock-* options and the default-off rules."""
-        for option in OPTIONS:
+        for option in FLAKE8_OPTIONS:
             manager.add_option(
-                option.flag,
-                default=option.default,
+                option.flake8_flag,
+                default=None,  # so that [tool.asyncblock] applies when the option is not given
                 parse_from_config=True,
-                comma_separated_list=option.comma_separated_list,
-                help=f"{option.help} (default: {option.default or 'none'})",
+                comma_separated_list=option.many,
+                help=f"{option.help} (default: {option.shown_default})",
             )
         manager.extend_default_ignore([r.code for r in RULES if not r.default_enabled])
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        """Validate the options once; a bad value stops flake8 with its message."""
+        """Validate the options once: flake8's own, over `[tool.asyncblock]`, over the defaults.
+
+        A bad value stops flake8 with the message `asyncblock` would print.
+        """
         try:
-            cls.settings = Settings.from_options(options)
-        except SettingsError as exc:
+            cls.settings = settings_for_flake8(options)
+        except UsageError as exc:
             from flake8.exceptions import ExecutionError
 
             raise ExecutionError(str(exc)) from None
@@ -60,3 +67,19 @@ class AsyncBlockChecker:
         origin = Origin(self.filename)
         for violation in engine.check(self.tree, RULES, self.settings, source, origin):
             yield violation.as_flake8()
+
+
+def settings_for_flake8(options: argparse.Namespace) -> Settings:
+    """The rule settings flake8 runs with; `--isolated` skips pyproject.toml as it skips setup.cfg."""
+    values: dict[str, tuple[Any, str]] = {}
+    # flake8 consumes --isolated before plugins see the options: look at the command line.
+    isolated = getattr(options, "isolated", False) or "--isolated" in sys.argv[1:]
+    table = None if isolated else find_table(Path.cwd())
+    if table is not None:
+        values.update({o.name: (table.values[o.name], table.where(o.name))
+                       for o in FLAKE8_OPTIONS if o.name in table.values})
+    for option in FLAKE8_OPTIONS:
+        value = getattr(options, option.dest, None)
+        if value is not None:
+            values[option.name] = (value, option.flake8_flag)
+    return rule_settings(values)

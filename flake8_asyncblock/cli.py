@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn, TextIO
 
 from flake8_asyncblock import __version__
-from flake8_asyncblock.config import UsageError, load_config
+from flake8_asyncblock.config import load_config
 from flake8_asyncblock.discover import discover
-from flake8_asyncblock.formats import FORMATS
+from flake8_asyncblock.options import OPTIONS, UsageError
 from flake8_asyncblock.project import check_project, helper_codes
 from flake8_asyncblock.report import Exit, Reporter
 from flake8_asyncblock.results import FileResult
@@ -28,41 +30,28 @@ PARALLEL_THRESHOLD = 48
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of `asyncblock` and its `check` subcommand."""
+    """Return the parser of `asyncblock` and its subcommands; `check`'s flags come from OPTIONS."""
     parser = _Parser(prog="asyncblock", description="Find (and fix) calls that block the event loop.")
     parser.add_argument("--version", action="version", version=f"asyncblock {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     check = commands.add_parser("check", help="check files and folders (default: .)")
     check.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: .)")
-    check.add_argument("--select", help="codes or prefixes to check, comma-separated")
-    check.add_argument("--ignore", help="codes or prefixes to skip, comma-separated")
-    check.add_argument("--blocking", help="extra blocking calls (module.func), for ABL900")
-    check.add_argument("--range-limit", help="range() bound counted as CPU-bound work")
-    check.add_argument("--exclude", help="glob patterns of files and folders to skip")
-    check.add_argument("--config", type=Path, help="pyproject.toml to read [tool.asyncblock] from")
-    check.add_argument("--no-gitignore", action="store_true", help="also check what git ignores")
-    check.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
-    check.add_argument("--jobs", "-j", type=_jobs, default=None, help="worker processes (default: all cores)")
-    fixing = check.add_mutually_exclusive_group()
-    fixing.add_argument("--fix", action="store_true", help="rewrite files in place")
-    fixing.add_argument("--diff", action="store_true", help="print the fixes as a diff, write nothing")
-    check.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that can change behaviour")
+    for option in OPTIONS:
+        if "cli" not in option.where:
+            continue
+        names = [option.flag, *([option.short] if option.short else [])]
+        if option.switch:
+            check.add_argument(*names, dest=option.dest, action="store_true", default=None,
+                               help=option.help)
+        else:
+            check.add_argument(*names, dest=option.dest, metavar=option.metavar or None,
+                               default=None, help=option.help)
     return parser
-
-
-def _jobs(value: str) -> int:
-    try:
-        jobs = int(value)
-    except ValueError:
-        jobs = 0
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of processes, got {value!r}")
-    return jobs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,31 +77,53 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _check(args: argparse.Namespace) -> int:
     """Compute each file's result, apply it (the write step), report it: in that order, per file."""
     paths = args.paths or ["."]
-    flags = {"select": args.select, "ignore": args.ignore, "blocking": args.blocking,
-             "range-limit": args.range_limit, "exclude": args.exclude}
-    config = load_config(flags, args.config, Path(paths[0]))
-    mode: Mode = "fix" if args.fix else "diff" if args.diff else "check"
-    if args.unsafe_fixes and mode == "check":
+    flags = {o.name: getattr(args, o.dest) for o in OPTIONS
+             if "cli" in o.where and getattr(args, o.dest) is not None}
+    config = load_config(flags, Path(paths[0]))
+    values = config.values
+    if values["fix"] and values["diff"]:
+        raise UsageError("--fix and --diff cannot be combined")
+    mode: Mode = "fix" if values["fix"] else "diff" if values["diff"] else "check"
+    if values["unsafe-fixes"] and mode == "check" and "unsafe-fixes" in flags:
         raise UsageError("--unsafe-fixes needs --fix or --diff")
-    if mode == "diff" and args.format != "text":
+    if mode == "diff" and values["format"] != "text":
         raise UsageError("--diff prints a unified diff; --format applies to findings only")
-    found = discover(paths, config.exclude, gitignore=not args.no_gitignore)
-    job = Job(config.codes, config.settings, mode, args.unsafe_fixes)
-    reporter = Reporter(args.format, mode, sys.stdout, sys.stderr)
-    reporter.problems(found.problems)
-    if not found.files and not found.problems:
-        print("asyncblock: warning: no Python files found under "
-              + ", ".join(paths), file=sys.stderr)
-    if job.codes & helper_codes():  # ABL2xx: follow helpers across the files
-        results = check_project(found.files, job, functools.partial(_workers, jobs=args.jobs))
-    else:
-        results = _run(found.files, job, args.jobs)
+    gitignore = values["respect-gitignore"] and not values["no-gitignore"]
+    found = discover(paths, config.exclude, gitignore=gitignore)
+    job = Job(config.codes, config.settings, mode, values["unsafe-fixes"],
+              per_file_ignores=config.per_file_ignores)
+    with _output(values["output-file"]) as out:
+        reporter = Reporter(values["format"], mode, out, sys.stderr)
+        reporter.problems(found.problems)
+        if not found.files and not found.problems:
+            print("asyncblock: warning: no Python files found under "
+                  + ", ".join(paths), file=sys.stderr)
+        if job.codes & helper_codes():  # ABL2xx: follow helpers across the files
+            results = check_project(found.files, job,
+                                    functools.partial(_workers, jobs=values["jobs"]))
+        else:
+            results = _run(found.files, job, values["jobs"])
+        try:
+            for result in results:
+                reporter.file(apply(result) if mode == "fix" else result)
+        finally:
+            results.close()  # stops the workers when the loop ends early
+        status = reporter.close()
+    return Exit.CLEAN if status == Exit.FINDINGS and values["exit-zero"] else status
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[TextIO]:
+    """Standard output, or the `--output-file` (opened before any file is checked)."""
+    if path is None:
+        yield sys.stdout
+        return
     try:
-        for result in results:
-            reporter.file(apply(result) if mode == "fix" else result)
-    finally:
-        results.close()  # stops the workers when the loop ends early
-    return reporter.close()
+        stream = open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output-file: cannot write {path}: {exc.strerror or exc}") from None
+    with stream:
+        yield stream
 
 
 def _run(files: list[str], job: Job, jobs: int | None) -> Generator[FileResult, None, None]:

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flake8_asyncblock.config import UsageError
+from flake8_asyncblock.options import UsageError
 
-__all__ = ["DEFAULT_EXCLUDES", "Discovery", "discover", "is_excluded"]
+__all__ = ["DEFAULT_EXCLUDES", "Discovery", "discover", "is_excluded", "matches"]
 
 #: Folder names skipped at any depth while walking, as ruff skips them (ruff's
 #: default `exclude`, which no longer holds `build`); folders holding a
@@ -33,18 +33,17 @@ class Discovery:
     problems: list[str] = field(default_factory=list)
 
 
-def is_excluded(path: str, patterns: Sequence[str]) -> bool:
-    """Match `path` against the patterns: by base name, or whole path for absolute patterns."""
-    if not patterns:
-        return False
-    name = os.path.basename(path)
+def matches(path: str, pattern: str) -> bool:
+    """A pattern without `/` matches the base name; one with `/` (made absolute) the whole path."""
+    if "/" not in pattern:
+        return fnmatch.fnmatch(os.path.basename(path), pattern)
     absolute = os.path.abspath(path)
-    for pattern in patterns:
-        if fnmatch.fnmatch(name, pattern):
-            return True
-        if "/" in pattern and (fnmatch.fnmatch(absolute, pattern) or absolute.startswith(pattern + os.sep)):
-            return True
-    return False
+    return fnmatch.fnmatch(absolute, pattern) or absolute.startswith(pattern + os.sep)
+
+
+def is_excluded(path: str, patterns: Sequence[str]) -> bool:
+    """Tell whether any of the `exclude` patterns matches `path`."""
+    return any(matches(path, pattern) for pattern in patterns)
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = True) -> Discovery:

@@ -1,11 +1,17 @@
-"""Output formats of `asyncblock check`: text, json, sarif (2.1.0) and github workflow commands."""
+"""Output formats of `asyncblock check`: text, json, sarif (2.1.0), github, gitlab and junit."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
+from urllib.parse import quote
 
 from flake8_asyncblock import __version__
 from flake8_asyncblock.fixes import fix_safety
@@ -33,12 +39,32 @@ def _json(findings: Sequence[Finding]) -> str:
 
 
 def _uri(path: str) -> str:
-    """A relative URI with forward slashes when the file is under the cwd, else a file URI."""
+    """A relative URI reference (RFC 3986, percent-encoded) under the cwd, else a file URI."""
     absolute = Path(os.path.abspath(path))
     try:
-        return absolute.relative_to(Path.cwd()).as_posix()
+        return quote(absolute.relative_to(Path.cwd()).as_posix(), safe="/")
     except ValueError:
         return absolute.as_uri()
+
+
+@lru_cache(maxsize=1)
+def _project_urls() -> dict[str, str]:
+    """`project.urls` of the installed distribution (empty when run from a bare checkout)."""
+    try:
+        entries = metadata.metadata("pytest-loopguard").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return {}
+    return dict(tuple(part.strip() for part in entry.split(",", 1)) for entry in entries
+                if "," in entry)
+
+
+def help_uri(code: str) -> str | None:
+    """The address of a rule's section in docs/rules.md."""
+    source = _project_urls().get("Source")
+    if source is None:
+        return None
+    rule = by_code(code)
+    return f"{source}/blob/main/docs/rules.md#{rule.code.lower()}-{rule.slug}"
 
 
 def _sarif(findings: Sequence[Finding]) -> str:
@@ -52,9 +78,11 @@ def _sarif(findings: Sequence[Finding]) -> str:
             "help": {"text": f"{rule.why} Fix: {fix_safety(rule.fix) or 'none'}."},
             "defaultConfiguration": {"level": "warning"},
             "properties": {"fix": fix_safety(rule.fix) or "none"},
+            **({"helpUri": uri} if (uri := help_uri(rule.code)) else {}),
         }
         for rule in RULES
     ]
+    home = _project_urls().get("Homepage")
     results = [
         {
             "ruleId": f.code,
@@ -76,6 +104,7 @@ def _sarif(findings: Sequence[Finding]) -> str:
         "runs": [{
             "tool": {"driver": {
                 "name": "asyncblock", "version": __version__, "rules": rules,
+                **({"informationUri": home} if home else {}),
             }},
             "columnKind": "unicodeCodePoints",
             "results": results,
@@ -100,8 +129,41 @@ def _github(findings: Sequence[Finding]) -> str:
     )
 
 
+def _gitlab(findings: Sequence[Finding]) -> str:
+    """GitLab Code Quality: a fingerprint that survives lines moving (path, code, message, n-th)."""
+    seen: Counter[tuple[str, str, str]] = Counter()
+    issues = []
+    for f in findings:
+        key = (f.path, f.code, f.text)
+        seen[key] += 1
+        digest = hashlib.sha256("\0".join((*key, str(seen[key]))).encode()).hexdigest()
+        issues.append({
+            "type": "issue", "check_name": f.code, "description": f"{f.code} {f.text}",
+            "categories": ["Performance"], "severity": "major", "fingerprint": digest,
+            "location": {"path": Path(f.path).as_posix(), "lines": {"begin": f.line}},
+        })
+    return json.dumps(issues, indent=2) + "\n"
+
+
+def _junit(findings: Sequence[Finding]) -> str:
+    """JUnit XML: one test case per finding, failing, grouped in one suite."""
+    suites = ET.Element("testsuites", name="asyncblock", tests=str(len(findings)),
+                        failures=str(len(findings)))
+    suite = ET.SubElement(suites, "testsuite", name="asyncblock", tests=str(len(findings)),
+                          failures=str(len(findings)), errors="0")
+    for f in findings:
+        case = ET.SubElement(suite, "testcase", name=f"{f.code} at line {f.line}",
+                             classname=Path(f.path).as_posix(), file=Path(f.path).as_posix(),
+                             line=str(f.line))
+        failure = ET.SubElement(case, "failure", message=f"{f.code} {f.text}", type=f.code)
+        failure.text = f"{f.path}:{f.line}:{f.col}: {f.code} {f.text}"
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
 FORMATS: dict[str, Callable[[Sequence[Finding]], str]] = {
-    "text": _text, "json": _json, "sarif": _sarif, "github": _github,
+    "text": _text, "json": _json, "sarif": _sarif, "github": _github, "gitlab": _gitlab,
+    "junit": _junit,
 }
 
 

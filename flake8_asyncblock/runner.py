@@ -15,6 +15,7 @@ from typing import Literal
 
 from flake8_asyncblock import engine
 from flake8_asyncblock.context import Origin, Project
+from flake8_asyncblock.discover import matches
 from flake8_asyncblock.noqa import filter_noqa
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.results import (
@@ -48,13 +49,21 @@ class Job:
     unsafe: bool = False
     #: The blocking functions of every checked file, for the ABL2xx rules.
     project: Project | None = None
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def codes_for(self, path: str | None) -> frozenset[str]:
+        """The codes checked in `path`: `codes` less its per-file ignores."""
+        dropped = tuple(c for pattern, listed in self.per_file_ignores
+                        if path and matches(path, pattern) for c in listed)
+        return frozenset(c for c in self.codes if not c.startswith(dropped)) if dropped else self.codes
 
 
 def lint_source(source: str, tree: ast.AST, job: Job, path: str | None = None) -> list[Violation]:
     """Run every registered rule (as the flake8 plugin does), keep selected codes, apply noqa."""
     origin = job.project.origin(path) if job.project and path else Origin(path)
     found = engine.check(tree, RULES, job.settings, source, origin)
-    return filter_noqa(source, [v for v in found if v.code in job.codes])
+    codes = job.codes_for(path)
+    return filter_noqa(source, [v for v in found if v.code in codes])
 
 
 def check_file(path: str, job: Job) -> FileResult:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flake8_asyncblock.settings import OPTIONS
+from flake8_asyncblock.options import FLAKE8_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -44,5 +44,5 @@ def test_readme_and_docs_list_every_loopguard_option_and_ini_key() -> None:
 
 
 def test_readme_lists_every_flake8_option() -> None:
-    for option in OPTIONS:
-        assert f"`{option.flag}=" in README, f"README lacks {option.flag}"
+    for option in FLAKE8_OPTIONS:
+        assert f"`{option.flake8_flag}=" in README, f"README lacks {option.flake8_flag}"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flake8_asyncblock.checker import AsyncBlockChecker
+from flake8_asyncblock.options import parse_args
 from flake8_asyncblock.registry import RULES
-from flake8_asyncblock.settings import parse_args
 
 __all__ = ["FIXTURES", "Fixture", "Finding", "compare", "lint", "load_fixture", "parse_expected"]
 

@@ -70,10 +70,11 @@ def test_select_and_ignore_use_prefixes(tree: Path, capsys) -> None:
 
 
 def test_default_selection_is_the_rules_enabled_by_default(tree: Path) -> None:
-    from flake8_asyncblock.config import select_codes
+    from flake8_asyncblock.config import Selection, select_codes
 
-    assert select_codes(None, []) == {r.code for r in RULES if r.default_enabled}
-    assert select_codes(["ABL"], ["ABL100"]) == {r.code for r in RULES} - {"ABL100"}
+    assert select_codes([Selection()]) == {r.code for r in RULES if r.default_enabled}
+    assert select_codes([Selection(("ABL",), ignore=("ABL100",))]) == (
+        {r.code for r in RULES} - {"ABL100"})
 
 
 def test_noqa_follows_flake8(tree: Path, capsys) -> None:
@@ -121,7 +122,7 @@ def test_config_from_pyproject_and_flags_win(tree: Path, capsys) -> None:
     (tree / "sub").mkdir()
     (tree / "sub" / "deep.py").write_text(SLEEPY, encoding="utf-8")
     assert run(capsys)[0] == 0
-    status, out, _ = run(capsys, "--ignore", "ABL9")
+    status, out, _ = run(capsys, "--select", "ABL100")  # the command line wins, as in ruff
     assert status == 1 and out.startswith("app.py:5:5: ABL100")
     assert "sub/deep.py" not in out
     # Found by walking up from a path below the project.

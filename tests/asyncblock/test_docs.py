@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from flake8_asyncblock.fixes import fix_safety
+from flake8_asyncblock.options import FLAKE8_OPTIONS
 from flake8_asyncblock.registry import RULES
-from flake8_asyncblock.settings import OPTIONS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -55,8 +55,8 @@ def test_every_rule_has_a_section_with_its_default_and_fix() -> None:
 
 def test_options_table_lists_every_option() -> None:
     text = _generator().render()
-    for option in OPTIONS:
-        assert f"| `{option.flag}` | {option.kind} |" in text
+    for option in FLAKE8_OPTIONS:
+        assert f"| `{option.flake8_flag}` | {option.kind} |" in text
 
 
 def test_check_mode_reports_a_stale_file(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from flake8_asyncblock import engine
 from flake8_asyncblock.cli import main
 from flake8_asyncblock.fix import fix_source
 from flake8_asyncblock.fixes import AwaitAsyncSleep, AwaitCoroutine, ToThread
+from flake8_asyncblock.options import parse_args
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.rule import Invalid, Rule, Violation
-from flake8_asyncblock.settings import parse_args
 
 
 class _Unsafe(Rule):

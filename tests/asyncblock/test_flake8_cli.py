@@ -11,8 +11,9 @@ import pytest
 
 from flake8_asyncblock import __version__, checker
 from flake8_asyncblock.checker import AsyncBlockChecker
+from flake8_asyncblock.options import FLAKE8_OPTIONS, UsageError, parse_args
 from flake8_asyncblock.rule import Rule
-from flake8_asyncblock.settings import OPTIONS, Settings, SettingsError, parse_args
+from flake8_asyncblock.settings import Settings
 
 SOURCE = """\
 import time
@@ -123,7 +124,7 @@ def test_in_process_option_parsing_keeps_foreign_arguments() -> None:
     settings, rest = parse_args(["--asyncblock-range-limit=7", "--extend-select", "ABL141"])
     assert settings.range_limit == 7
     assert rest == ["--extend-select", "ABL141"]
-    with pytest.raises(SettingsError, match="--asyncblock-blocking"):
+    with pytest.raises(UsageError, match="--asyncblock-blocking"):
         parse_args(["--asyncblock-blocking=a..b"])
 
 
@@ -148,5 +149,5 @@ def test_default_off_rules_go_on_flake8_default_ignore(monkeypatch: pytest.Monke
     monkeypatch.setattr(checker, "RULES", (*checker.RULES, Quiet))
     manager = Manager()
     AsyncBlockChecker.add_options(manager)
-    assert manager.flags == [option.flag for option in OPTIONS]
+    assert manager.flags == [option.flake8_flag for option in FLAKE8_OPTIONS]
     assert manager.ignored == [*built_in_off, "ABL199"]

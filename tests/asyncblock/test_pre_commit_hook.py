@@ -1,15 +1,19 @@
-"""The pre-commit hooks `asyncblock` and `asyncblock-fix` are valid and run the asyncblock command."""
+"""The pre-commit hooks are valid, run the asyncblock command, and the README's snippets work."""
 
 from __future__ import annotations
 
+import os
+import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-MANIFEST = Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / ".pre-commit-hooks.yaml"
 
 
 def _hook(hook_id: str) -> dict:
@@ -52,3 +56,52 @@ def test_fix_hook_rewrites_the_file_and_passes(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == (
         "import asyncio\nasync def f():\n    await asyncio.sleep(1)\n"
     )
+
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SLEEPY = "import time\n\n\nasync def poll():\n    time.sleep(1)\n"
+
+
+def _snippet(marker: str) -> str:
+    """The yaml block that follows `marker` in the README."""
+    after = README.split(marker, 1)[1]
+    return re.search(r"```yaml\n(.*?)```", after, re.S).group(1)  # type: ignore[union-attr]
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _repository(tmp_path: Path, config: str) -> Path:
+    repo = tmp_path / "project"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "dev@example.com")
+    _git(repo, "config", "user.name", "dev")
+    (repo / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    (repo / "app.py").write_text(SLEEPY, encoding="utf-8")
+    _git(repo, "add", ".")
+    return repo
+
+
+def _pre_commit(repo: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+           # `language: system` runs what is on PATH: this environment's asyncblock.
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"],
+                          cwd=repo, env=env, capture_output=True, text=True, check=False)
+
+
+def test_the_local_hook_of_the_readme_reports_and_then_passes(tmp_path: Path) -> None:
+    pytest.importorskip("pre_commit")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = _repository(tmp_path, _snippet("the installed `asyncblock` command"))
+    result = _pre_commit(repo, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "app.py:5:5: ABL100" in result.stdout
+    (repo / "app.py").write_text(SLEEPY.replace("time.sleep(1)", "await asyncio.sleep(1)")
+                                 .replace("import time", "import asyncio"), encoding="utf-8")
+    _git(repo, "add", ".")
+    result = _pre_commit(repo, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
