@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from pytest_loopguard.detector import StallDetector
     from pytest_loopguard.stall import Phase, Stall
 
-__all__ = ["FailPhaseGuard", "PhaseGuard", "WarningPhaseGuard", "make_guard"]
+__all__ = ["FailPhaseGuard", "PhaseGuard", "WarningPhaseGuard", "fail_phase", "make_guard"]
 
 
 class PhaseGuard:
@@ -62,7 +62,7 @@ class PhaseGuard:
         if stalls:
             self.add_to_report(item, rep, stalls)
         if self.marker_error is not None and rep.when == "call" and item is self.item:
-            _fail(rep, self.marker_error)  # a bad marker fails its own test, not the session
+            fail_phase(rep, self.marker_error)  # a bad marker fails its own test, not the session
         return rep
 
     def prepare(self, item: pytest.Item) -> None:
@@ -128,7 +128,7 @@ class PhaseGuard:
             return
         test_file = report.relative_path(str(item.path), str(item.config.rootpath))
         text = "\n\n".join(report.format_stall(s, rep.when, test_file) for s in stalls)
-        _fail(rep, text)
+        fail_phase(rep, text)
 
 
 class FailPhaseGuard(PhaseGuard):
@@ -180,7 +180,7 @@ def make_guard(config: pytest.Config, settings: options.Settings) -> PhaseGuard:
     return guard_class(config, settings)
 
 
-def _fail(rep: pytest.TestReport, text: str) -> None:
+def fail_phase(rep: pytest.TestReport, text: str) -> None:
     """Fail a passed phase with `text`; below a failure or an error, add it as a section."""
     if rep.passed:
         rep.outcome = "failed"

@@ -9,8 +9,9 @@ from pytest_loopguard.options import BY_NAME, MARKER_NAME, Settings
 __all__ = ["MARKER_HELP", "MarkerCache", "closest_marker", "marker_threshold", "resolve_threshold"]
 
 MARKER_HELP = (
-    "loopguard(duration): change the stall threshold for this test, class or "
-    "module, e.g. loopguard('500ms'); loopguard('off') disables it."
+    "loopguard(duration, calls=mode): change the stall threshold for this test, class or "
+    "module, e.g. loopguard('500ms'); loopguard('off') disables it; "
+    "loopguard(calls='off') switches calls mode (fail, warn, off)."
 )
 
 # Parent node (module, class, ...) -> the loopguard marker closest to it, or None.
@@ -48,7 +49,12 @@ def marker_threshold(item: pytest.Item, parents: MarkerCache | None = None) -> f
     marker = closest_marker(item, parents)
     if marker is None:
         return None
-    if len(marker.args) != 1 or marker.kwargs:
+    if not marker.args and set(marker.kwargs) == {"calls"}:
+        # loopguard(calls=...) alone says nothing of the threshold: a marker further out may.
+        marker = next((m for m in item.iter_markers(MARKER_NAME) if m.args), None)
+        if marker is None:
+            return None
+    if len(marker.args) != 1 or set(marker.kwargs) - {"calls"}:
         raise pytest.UsageError(
             "@pytest.mark.loopguard: expected one duration such as '100ms' or 'off', "
             f"got args={marker.args!r} kwargs={marker.kwargs!r}"

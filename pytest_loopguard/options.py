@@ -17,11 +17,14 @@ import pytest
 from pytest_loopguard.allow import AllowList
 
 __all__ = [
+    "CALLS_MODES",
     "ENV_VAR",
+    "LOGGING_POLICIES",
     "MARKER_NAME",
     "MODES",
     "BY_NAME",
     "OPTIONS",
+    "CallsMode",
     "Mode",
     "Option",
     "Settings",
@@ -29,7 +32,10 @@ __all__ = [
     "add_options",
     "load_settings",
     "parse_allow",
+    "parse_call_names",
+    "parse_calls_mode",
     "parse_duration",
+    "parse_logging_policy",
     "parse_mode",
     "parse_path",
     "session_value",
@@ -39,6 +45,10 @@ ENV_VAR = "LOOPGUARD"
 MARKER_NAME = "loopguard"
 Mode = Literal["fail", "warn"]
 MODES: tuple[Mode, ...] = ("fail", "warn")
+CallsMode = Literal["fail", "warn", "off"]
+CALLS_MODES: tuple[CallsMode, ...] = ("fail", "warn", "off")
+# What calls mode does with the I/O of logging's handlers: "report" counts it.
+LOGGING_POLICIES = ("ignore", "report")
 # Where an option may be set, strongest first.
 Where = Literal["marker", "command line", "environment", "ini"]
 
@@ -71,6 +81,36 @@ def parse_mode(text: object, source: str) -> Mode:
         if cleaned == mode:
             return mode
     raise pytest.UsageError(f"{source}: expected one of {', '.join(MODES)}, got {str(text)!r}")
+
+
+def parse_calls_mode(text: object, source: str) -> CallsMode:
+    """Turn 'fail', 'warn' or 'off' (any case) into a CallsMode; raise a usage error naming `source`."""
+    cleaned = str(text).strip().lower()
+    for mode in CALLS_MODES:
+        if cleaned == mode:
+            return mode
+    raise pytest.UsageError(
+        f"{source}: expected one of {', '.join(CALLS_MODES)}, got {str(text)!r}"
+    )
+
+
+def parse_logging_policy(text: object, source: str) -> bool:
+    """Turn 'ignore' or 'report' into whether logging handlers' calls count."""
+    cleaned = str(text).strip().lower()
+    if cleaned not in LOGGING_POLICIES:
+        raise pytest.UsageError(
+            f"{source}: expected one of {', '.join(LOGGING_POLICIES)}, got {str(text)!r}"
+        )
+    return cleaned == "report"
+
+
+def parse_call_names(lines: object, source: str) -> tuple[str, ...]:
+    """Turn the ini key's lines into call name patterns, several per line allowed."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    if not isinstance(lines, (list, tuple)):
+        raise pytest.UsageError(f"{source}: expected call names such as os.stat, got {lines!r}")
+    return tuple(word for line in lines for word in str(line).split())
 
 
 def parse_allow(lines: object, source: str) -> AllowList:
@@ -180,6 +220,43 @@ OPTIONS: tuple[Option, ...] = (
         where=("command line",),
         parse=parse_path,
     ),
+    Option(
+        name="loopguard_calls",
+        metavar="MODE",
+        type="`fail`, `warn` or `off`",
+        default="off",
+        shown_default="`off`",
+        help="calls mode: what a known blocking call made on a running event loop does, "
+        "however fast: 'fail' the test, 'warn', or 'off' (default).",
+        meaning="Calls mode: `fail` or `warn` on any known blocking call made on a running loop, "
+        'however fast. `@pytest.mark.loopguard(calls="off")` switches it per test, class or module.',
+        where=("command line", "ini"),
+        parse=parse_calls_mode,
+    ),
+    Option(
+        name="loopguard_allow_calls",
+        metavar="",
+        type="call names (fnmatch patterns), space or line separated",
+        default="",
+        shown_default="empty",
+        help="blocking calls to accept in calls mode, by name: e.g. os.stat socket.getaddrinfo",
+        meaning="Accepted blocking calls, by name (`os.stat socket.getaddrinfo`).",
+        where=("ini",),
+        parse=parse_call_names,
+        ini_type="linelist",
+    ),
+    Option(
+        name="loopguard_calls_logging",
+        metavar="POLICY",
+        type="`ignore` or `report`",
+        default="ignore",
+        shown_default="`ignore`",
+        help="calls mode and logging handlers: 'ignore' (default) never counts their I/O, "
+        "'report' counts it like any other call.",
+        meaning="`report` counts the I/O of logging handlers in calls mode too.",
+        where=("ini",),
+        parse=parse_logging_policy,
+    ),
 )
 BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -230,6 +307,9 @@ class Settings(NamedTuple):
     mode: Mode
     allow: AllowList
     report_path: str | None
+    calls_mode: CallsMode = "off"
+    allow_calls: tuple[str, ...] = ()  # call name patterns calls mode accepts
+    count_logging: bool = False  # calls mode counts logging handlers' calls
 
     @property
     def warn_only(self) -> bool:
@@ -246,4 +326,7 @@ def load_settings(config: pytest.Config) -> Settings:
         session_value(config, "loopguard_mode")[0],
         session_value(config, "loopguard_allow")[0],
         session_value(config, "loopguard_report")[0],
+        session_value(config, "loopguard_calls")[0],
+        session_value(config, "loopguard_allow_calls")[0],
+        session_value(config, "loopguard_calls_logging")[0],
     )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from pytest_loopguard import marker, options
+from pytest_loopguard.calls import settings as calls
 from pytest_loopguard.guard import PhaseGuard, make_guard
 from pytest_loopguard.keys import REPORT_ATTRIBUTE, SETTINGS_KEY, WORKER_STARVED_KEY
 
@@ -21,6 +22,7 @@ __all__: list[str] = []
 
 # The session's guard: it owns the detector and the stall records. Only these hooks use it.
 GUARD_KEY = pytest.StashKey[PhaseGuard]()
+CALL_GUARD_NAME = "loopguard-calls-guard"
 
 
 class WorkerReports:
@@ -31,8 +33,9 @@ class WorkerReports:
     runs no tests: this adds what the workers send.
     """
 
-    def __init__(self, guard: PhaseGuard) -> None:
+    def __init__(self, guard: PhaseGuard, call_records: calls.CallRecords) -> None:
         self.guard = guard
+        self.calls = call_records
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         records = getattr(report, REPORT_ATTRIBUTE, None)
@@ -40,6 +43,7 @@ class WorkerReports:
             from pytest_loopguard.report import record_to_stall  # only once something stalled
 
             self.guard.records.extend(map(record_to_stall, records))
+        self.calls.records.extend(getattr(report, calls.CALLS_ATTRIBUTE, None) or ())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
@@ -64,26 +68,52 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_KEY] = settings
     guard = config.stash[GUARD_KEY] = make_guard(config, settings)
     config.pluginmanager.register(guard, "loopguard-guard")
+    config.stash[calls.CALL_RECORDS_KEY] = calls.CallRecords()
+    if settings.calls_mode != "off":
+        _register_call_guard(config)
+
+
+def _register_call_guard(config: pytest.Config) -> None:
+    from pytest_loopguard.calls.guard import CallGuard
+
+    call_records = config.stash[calls.CALL_RECORDS_KEY]
+    call_records.used = True
+    config.pluginmanager.register(CallGuard(config, call_records.records), CALL_GUARD_NAME)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # A loopguard(calls=...) marker may switch calls mode on for some tests only.
+    config = session.config
+    if config.pluginmanager.has_plugin(CALL_GUARD_NAME) or not session.items:
+        return
+    if calls.needs_guard(config.stash[SETTINGS_KEY], session.items):
+        _register_call_guard(config)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     # xdist registers its controller in a trylast pytest_configure: look for it now.
     config = session.config
     if config.pluginmanager.has_plugin("dsession"):
-        guard = config.stash[GUARD_KEY]
-        config.pluginmanager.register(WorkerReports(guard), "loopguard-worker-reports")
+        guard, call_records = config.stash[GUARD_KEY], config.stash[calls.CALL_RECORDS_KEY]
+        config.pluginmanager.register(
+            WorkerReports(guard, call_records), "loopguard-worker-reports"
+        )
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
     settings = config.stash[GUARD_KEY].settings
-    if settings.threshold_seconds <= 0:
-        return None
-    from pytest_loopguard import report
+    lines = []
+    if settings.threshold_seconds > 0:
+        from pytest_loopguard import report
 
-    return (
-        f"loopguard: on, threshold {report.format_ms(settings.threshold_seconds)} "
-        f"(from {settings.threshold_source}), mode {settings.mode}"
-    )
+        lines.append(
+            f"loopguard: on, threshold {report.format_ms(settings.threshold_seconds)} "
+            f"(from {settings.threshold_source}), mode {settings.mode}"
+        )
+    if settings.calls_mode != "off":
+        lines.append(f"loopguard: calls mode {settings.calls_mode}")
+    return lines or None
 
 
 def _report_path(config: pytest.Config, path: str) -> str:
@@ -101,13 +131,20 @@ def pytest_terminal_summary(
         return
     guard = config.stash[GUARD_KEY]
     records, starved = guard.records, guard.starved()
-    if not records and not starved:
+    call_records = config.stash[calls.CALL_RECORDS_KEY].records
+    if not records and not starved and not call_records:
         return
     from pytest_loopguard import report
 
     if records:
         terminalreporter.section("loopguard: tests that blocked the event loop, worst first")
         for line in report.summary_lines(records):
+            terminalreporter.line(line)
+    if call_records:
+        from pytest_loopguard.calls import report as calls_report
+
+        terminalreporter.section("loopguard: blocking calls made on the event loop, by call site")
+        for line in calls_report.summary_lines(call_records):
             terminalreporter.line(line)
     if starved:
         terminalreporter.write_sep("=", report.starved_line(starved), yellow=True)
@@ -127,11 +164,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     from pytest_loopguard import report
 
+    call_records = config.stash[calls.CALL_RECORDS_KEY]
+    calls_used = call_records.used or settings.calls_mode != "off" or bool(call_records.records)
     document = report.report_document(
         guard.records,
         settings.threshold_seconds * 1000.0,
         settings.mode,
         guard.starved(),
+        calls=call_records.records if calls_used else None,
+        calls_mode=settings.calls_mode,
     )
     path = _report_path(config, settings.report_path)
     try:

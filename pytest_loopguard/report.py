@@ -154,6 +154,7 @@ def stall_to_record(stall: Stall) -> dict[str, Any]:
     blocking = stall.blocking_frame
     frame = _frame_record(blocking) if blocking else dict.fromkeys(_FRAME_KEYS)
     return {
+        "kind": "stall",
         "test_id": stall.test_id,
         "phase": stall.phase,
         "duration_ms": round(stall.duration_seconds * 1000.0, 3),
@@ -216,17 +217,28 @@ def starved_line(count: int) -> str:
 
 
 def report_document(
-    stalls: Iterable[Stall], threshold_ms: float, mode: str, starved: int = 0
+    stalls: Iterable[Stall],
+    threshold_ms: float,
+    mode: str,
+    starved: int = 0,
+    calls: Sequence[dict[str, Any]] | None = None,
+    calls_mode: str = "off",
 ) -> dict[str, Any]:
     """Turn the stalls into the JSON document written by --loopguard-report.
 
     `starved` counts the stretches over the limit that were not recorded
-    because the loop thread got no CPU; a field added within version 1.
+    because the loop thread got no CPU; a field added within version 1, as
+    are `calls_mode` and `calls` (calls mode's records, `"kind": "call"`),
+    present when calls mode was on for the session or some of its tests.
     """
-    return {
+    document: dict[str, Any] = {
         "version": REPORT_VERSION,
         "threshold_ms": threshold_ms,
         "mode": mode,
         "starved": starved,
         "stalls": [stall_to_record(stall) for stall in stalls],
     }
+    if calls is not None:
+        document["calls_mode"] = calls_mode
+        document["calls"] = list(calls)
+    return document
