@@ -38,6 +38,7 @@ class StaticRule(NamedTuple):
 def _index() -> dict[str, StaticRule]:
     try:
         from flake8_asyncblock.registry import RULES
+        from flake8_asyncblock.rule import BlockingCallRule
     except ImportError:  # the linter's dependencies are missing: report without hints
         return {}
     index: dict[str, StaticRule] = {}
@@ -45,6 +46,9 @@ def _index() -> dict[str, StaticRule]:
     for rule in RULES:
         found = StaticRule(rule.code, rule.slug, rule.default_enabled, tuple(rule.options))
         by_slug[rule.slug] = found
+        # The rule that flags a direct call of a function the project declares blocking.
+        if DECLARE_OPTION in found.options and issubclass(rule, BlockingCallRule):
+            index.setdefault(DECLARE_OPTION, found)
         calls = getattr(rule, "blocking_calls", ())
         if isinstance(calls, Iterable):
             for name in calls:
@@ -52,9 +56,6 @@ def _index() -> dict[str, StaticRule]:
     for name, slug in LIBRARY_SLUGS.items():
         if slug in by_slug:
             index.setdefault(name, by_slug[slug])
-    for found in by_slug.values():
-        if DECLARE_OPTION in found.options:
-            index.setdefault(DECLARE_OPTION, found)
     return index
 
 
