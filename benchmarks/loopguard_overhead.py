@@ -1,13 +1,17 @@
-"""Loopguard overhead benchmark: trivial async tests, plain, guarded and in asyncio debug mode.
+"""Loopguard overhead benchmark: async tests plain, guarded, in calls mode, under blockbuster.
 
 Run `python benchmarks/loopguard_overhead.py` (`--runs 2 --tests 300` for a quick check,
-`--instructions` to add instruction counts taken with valgrind's callgrind).
+`--instructions` to add instruction counts taken with valgrind's callgrind, `--suite io` for
+tests that do real file and socket work through `asyncio.to_thread`).
 The first run builds `benchmarks/.work/loopguard-env`, a virtual environment of its own with
-pytest-asyncio and this project (editable), so nothing is installed into the project's deps.
+pytest-asyncio, blockbuster (the peer of calls mode, run as the autouse fixture its README
+shows) and this project (editable), so nothing is installed into the project's deps.
 Each run executes every configuration once, in rotating order so that machine noise
 spreads evenly; the table shows the median wall time, the median and the minimum CPU time
 (user + system of the pytest process, the watchdog thread included) of each, and their
-ratios to plain. Target: `--loopguard=100ms` adds at most 5%, judged on the median CPU time:
+ratios to plain. Targets: `--loopguard=100ms` adds at most 5% and `--loopguard-calls=fail`
+at most 10% on the trivial suite, and calls mode is no slower than blockbuster on either
+suite, judged on the median CPU time:
 on a shared machine wall time moves by more than that from one run to the next, while CPU
 time is what loopguard adds; the minimum shows what is left when the machine is quiet.
 The "paired" column is the median of the per-round ratios (each configuration against the
@@ -46,15 +50,65 @@ __all__ = ["main"]
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 ENV = HERE / ".work" / "loopguard-env"
-REQUIREMENTS = ("pytest==9.2.0", "pytest-asyncio==1.5.0")
+REQUIREMENTS = ("pytest==9.2.0", "pytest-asyncio==1.5.0", "blockbuster==1.5.29")
 TESTS_PER_FILE = 100
 TARGET_RATIO = 1.05
+CALLS_TARGET_RATIO = 1.10
+CALLS = "--loopguard-calls=fail"
+BLOCKBUSTER = "blockbuster fixture"
 # (label, extra pytest arguments, extra environment)
 CONFIGS = (
     ("plain", ("-p", "no:loopguard"), {}),
     ("--loopguard=100ms", ("--loopguard=100ms",), {}),
     ("PYTHONASYNCIODEBUG=1", ("-p", "no:loopguard"), {"PYTHONASYNCIODEBUG": "1"}),
+    (CALLS, (CALLS,), {}),
+    (BLOCKBUSTER, ("-p", "no:loopguard", "-p", "bench_blockbuster"), {}),
 )
+# blockbuster's pytest use, as its README shows it: an autouse fixture around every test.
+BLOCKBUSTER_PLUGIN = """\
+import pytest
+from blockbuster import blockbuster_ctx
+
+
+@pytest.fixture(autouse=True)
+def blockbuster():
+    with blockbuster_ctx() as bb:
+        yield bb
+"""
+# The io suite's work, done in threads as it should be: a real file read and a socket
+# round trip to a threaded echo server on localhost.
+IO_WORK = """\
+import os
+import socket
+import socketserver
+import tempfile
+import threading
+
+DATA = os.path.join(tempfile.mkdtemp(prefix="loopguard-bench-io-"), "data.bin")
+with open(DATA, "wb") as stream:
+    stream.write(os.urandom(16384))
+
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(self.request.recv(4096))
+
+
+SERVER = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Echo)
+SERVER.daemon_threads = True
+threading.Thread(target=SERVER.serve_forever, daemon=True).start()
+
+
+def read_file():
+    with open(DATA, "rb") as stream:
+        return len(stream.read())
+
+
+def round_trip():
+    with socket.create_connection(SERVER.server_address) as sock:
+        sock.sendall(b"ping")
+        return sock.recv(4096)
+"""
 
 
 class BenchError(Exception):
@@ -77,14 +131,15 @@ def ensure_env() -> Path:
     """Create the benchmark's own environment once; return its python."""
     python = ENV / "bin" / "python"
     stamp = ENV / ".installed"
-    if not stamp.exists():
+    wanted = "\n".join(REQUIREMENTS) + "\n"  # a new requirement rebuilds the environment
+    if not stamp.exists() or stamp.read_text() != wanted:
         print(f"building {ENV} (once)", flush=True)
         shutil.rmtree(ENV, ignore_errors=True)
         venv.create(ENV, with_pip=True)
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        _checked(pip + list(REQUIREMENTS), "installing pytest and pytest-asyncio")
+        _checked(pip + list(REQUIREMENTS), "installing pytest, pytest-asyncio and blockbuster")
         _checked([*pip, "-e", str(REPO)], "installing this project")
-        stamp.write_text("ok\n")
+        stamp.write_text(wanted)
     # The project is installed editable: compile its current sources (a no-op when fresh).
     for package in ("pytest_loopguard", "flake8_asyncblock"):
         _checked([str(python), "-m", "compileall", "-q", str(REPO / package)],
@@ -92,16 +147,29 @@ def ensure_env() -> Path:
     return python
 
 
-def write_suite(root: Path, tests: int) -> None:
-    """Write `tests` trivial pytest-asyncio tests, TESTS_PER_FILE to a file."""
+def write_suite(root: Path, tests: int, suite: str = "trivial") -> None:
+    """Write `tests` pytest-asyncio tests, TESTS_PER_FILE to a file.
+
+    "trivial" tests only yield to the loop; "io" tests read a file and make a
+    socket round trip, each through `asyncio.to_thread`.
+    """
     (root / "pytest.ini").write_text(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
     )
+    (root / "bench_blockbuster.py").write_text(BLOCKBUSTER_PLUGIN)
+    (root / "io_work.py").write_text(IO_WORK)
     for start in range(0, tests, TESTS_PER_FILE):
         count = min(TESTS_PER_FILE, tests - start)
-        body = ["import asyncio", ""]
+        if suite == "io":
+            body = ["import asyncio", "", "import io_work", ""]
+            work = [
+                "    assert await asyncio.to_thread(io_work.read_file) == 16384",
+                '    assert await asyncio.to_thread(io_work.round_trip) == b"ping"',
+            ]
+        else:
+            body, work = ["import asyncio", ""], ["    await asyncio.sleep(0)"]
         for index in range(start, start + count):
-            body += ["", f"async def test_{index}():", "    await asyncio.sleep(0)", ""]
+            body += ["", f"async def test_{index}():", *work, ""]
         (root / f"test_batch_{start // TESTS_PER_FILE:03d}.py").write_text("\n".join(body))
 
 
@@ -123,7 +191,7 @@ def time_run(python: Path, suite: Path, args: tuple[str, ...], extra_env: dict[s
     """Run the suite once; return wall and CPU seconds and the tests that stalled."""
     env = _child_env(extra_env)
     argv = [str(python), "-m", "pytest", "-p", "no:cacheprovider", str(suite), *args]
-    guarded = "--loopguard=100ms" in args
+    guarded = "--loopguard=100ms" in args  # calls mode must find nothing: exit 0 only
     started, cpu_started = time.perf_counter(), _children_cpu()
     output = _checked(argv, "pytest " + " ".join(args), env, ok=(0, 1) if guarded else (0,),
                       cwd=suite)
@@ -133,6 +201,8 @@ def time_run(python: Path, suite: Path, args: tuple[str, ...], extra_env: dict[s
         raise BenchError(f"expected '{tests - stalls} passed' from pytest {' '.join(args)}")
     if guarded and "loopguard: on, threshold 100 ms" not in output:
         raise BenchError("the guarded run did not turn loopguard on")
+    if CALLS in args and "loopguard: calls mode fail" not in output:
+        raise BenchError("the calls mode run did not turn calls mode on")
     return elapsed, cpu, stalls
 
 
@@ -219,10 +289,10 @@ def _summary(values: list[tuple[float, float, int]]) -> tuple[float, float, floa
     return statistics.median(v[0] for v in values), statistics.median(cpu), min(cpu)
 
 
-def print_table(times: Timings, tests: int) -> bool:
-    """Print medians, minima and ratios; return whether loopguard met its target."""
+def print_table(times: Timings, tests: int, suite: str = "trivial") -> bool:
+    """Print medians, minima and ratios; return whether loopguard met its targets."""
     plain_wall, plain_cpu, plain_min = _summary(times["plain"])
-    print(f"\n{tests} trivial async tests, {len(times['plain'])} runs each (median, min CPU)")
+    print(f"\n{tests} {suite} async tests, {len(times['plain'])} runs each (median, min CPU)")
     print(f"{'configuration':<22}{'wall s':>8}{'ratio':>7}{'CPU s':>8}{'ratio':>7}"
           f"{'paired':>8}{'min CPU':>9}{'ratio':>7}{'stalls':>8}   CPU runs (s)")
     for label, values in times.items():
@@ -234,10 +304,23 @@ def print_table(times: Timings, tests: int) -> bool:
             f"{label:<22}{wall:>8.2f}{wall / plain_wall:>7.3f}{cpu:>8.2f}{cpu / plain_cpu:>7.3f}"
             f"{paired:>8.3f}{least:>9.2f}{least / plain_min:>7.3f}{stalls:>8}   {runs}"
         )
-    ratio = _summary(times["--loopguard=100ms"])[1] / plain_cpu
-    met = ratio <= TARGET_RATIO
-    verdict = "met" if met else "MISSED"
-    print(f"\ntarget: loopguard CPU time <= {TARGET_RATIO:.2f}x plain: {verdict} ({ratio:.3f}x)")
+    calls_cpu = _summary(times[CALLS])[1]
+    checks = [
+        ("loopguard CPU time", "plain", _summary(times["--loopguard=100ms"])[1] / plain_cpu,
+         TARGET_RATIO if suite == "trivial" else None),
+        ("calls mode CPU time", "plain", calls_cpu / plain_cpu,
+         CALLS_TARGET_RATIO if suite == "trivial" else None),
+        ("calls mode CPU time", "blockbuster", calls_cpu / _summary(times[BLOCKBUSTER])[1], 1.0),
+    ]
+    met = True
+    print()
+    for what, peer, ratio, target in checks:
+        if target is None:
+            print(f"{what} vs {peer}: {ratio:.3f}x (no target on this suite)")
+            continue
+        verdict = "met" if ratio <= target else "MISSED"
+        met = met and ratio <= target
+        print(f"target: {what} <= {target:.2f}x {peer}: {verdict} ({ratio:.3f}x)")
     return met
 
 
@@ -248,15 +331,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", type=int, default=2000, help="tests in the generated suite")
     parser.add_argument("--instructions", action="store_true",
                         help="also count instructions under valgrind's callgrind (slow)")
+    parser.add_argument("--suite", choices=("trivial", "io"), default="trivial",
+                        help="trivial tests, or tests doing file and socket work in threads")
     options = parser.parse_args(argv)
     if options.runs < 1 or options.tests < 1:
         parser.error("--runs and --tests must be at least 1")
     try:
         python = ensure_env()
         with tempfile.TemporaryDirectory(prefix="loopguard-bench-") as tmp:
-            write_suite(Path(tmp), options.tests)
+            write_suite(Path(tmp), options.tests, options.suite)
             times = measure(python, Path(tmp), options.runs, options.tests)
-            met = print_table(times, options.tests)
+            met = print_table(times, options.tests, options.suite)
             if options.instructions:
                 print_instructions(python, Path(tmp), _summary(times["plain"])[0])
     except BenchError as error:
