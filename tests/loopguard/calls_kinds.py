@@ -141,7 +141,7 @@ def _condition():
         condition.wait(0.001)
 def thread_join(): _thread_join()
 def _thread_join():
-    thread = threading.Thread(target=time.sleep, args=(0.005,))
+    thread = threading.Thread(target=time.sleep, args=(0.1,))  # alive when joined, even on a busy machine
     thread.start()
     thread.join()
 def queue_get(): _queue_get()
