@@ -1,20 +1,20 @@
-"""Which ABL rule finds a call statically: looked up in the linter's own rule classes.
+"""Which ABL rule finds a call statically: asked of the linter's own rule classes.
 
-The codes are never copied here: a rule's `blocking_calls` table (or, for the
-few rules that match calls another way, its slug in `LIBRARY_SLUGS`) says
-which calls it flags, so a new rule or a renamed code shows up in the report
-without a change to this module.
+The codes are never copied here: each rule's `blocking_calls` (any container:
+a frozenset, the linter's CallSet) answers whether it flags a name, and the
+few rules that match calls another way are named by slug in `LIBRARY_SLUGS`.
+A new rule or a renamed code shows up in the report without a change here.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import NamedTuple
 
 from pytest_loopguard.calls.catalogue import LIBRARY_SLUGS
 
-__all__ = ["StaticRule", "static_hint", "static_rule"]
+__all__ = ["DECLARE_OPTION", "StaticRule", "static_hint", "static_rule"]
 
 # The linter option that declares a project's own functions blocking (ABL900's).
 DECLARE_OPTION = "asyncblock-blocking"
@@ -26,7 +26,6 @@ class StaticRule(NamedTuple):
     code: str
     slug: str
     default_enabled: bool
-    options: tuple[str, ...] = ()
 
     def hint(self) -> str:
         """Say how to find the other calls like this one before they run."""
@@ -34,38 +33,43 @@ class StaticRule(NamedTuple):
         return f"found statically by {self.code}: `{command}`"
 
 
+class _Rules(NamedTuple):
+    tables: tuple[tuple[StaticRule, Container[str]], ...]  # in the registry's order
+    by_name: dict[str, StaticRule]  # LIBRARY_SLUGS' calls
+    declare: StaticRule | None  # the direct-call rule of DECLARE_OPTION
+
+
 @functools.cache
-def _index() -> dict[str, StaticRule]:
+def _rules() -> _Rules:
     try:
         from flake8_asyncblock.registry import RULES
         from flake8_asyncblock.rule import BlockingCallRule
     except ImportError:  # the linter's dependencies are missing: report without hints
-        return {}
-    index: dict[str, StaticRule] = {}
+        return _Rules((), {}, None)
+    tables = []
     by_slug: dict[str, StaticRule] = {}
+    declare = None
     for rule in RULES:
-        found = StaticRule(rule.code, rule.slug, rule.default_enabled, tuple(rule.options))
+        found = StaticRule(rule.code, rule.slug, rule.default_enabled)
         by_slug[rule.slug] = found
-        # The rule that flags a direct call of a function the project declares blocking.
-        if DECLARE_OPTION in found.options and issubclass(rule, BlockingCallRule):
-            index.setdefault(DECLARE_OPTION, found)
-        calls = getattr(rule, "blocking_calls", ())
-        if isinstance(calls, Iterable):
-            for name in calls:
-                index.setdefault(name, found)
-    for name, slug in LIBRARY_SLUGS.items():
-        if slug in by_slug:
-            index.setdefault(name, by_slug[slug])
-    return index
+        calls = getattr(rule, "blocking_calls", None)
+        if isinstance(calls, Container):
+            tables.append((found, calls))
+        if declare is None and DECLARE_OPTION in rule.options and issubclass(rule, BlockingCallRule):
+            declare = found
+    by_name = {name: by_slug[slug] for name, slug in LIBRARY_SLUGS.items() if slug in by_slug}
+    return _Rules(tuple(tables), by_name, declare)
 
 
 def static_rule(names: Iterable[str]) -> StaticRule | None:
     """Return the rule flagging the first of `names` that any rule flags."""
-    index = _index()
+    rules = _rules()
     for name in names:
-        found = index.get(name)
-        if found is not None:
-            return found
+        for found, calls in rules.tables:
+            if name in calls:
+                return found
+        if name in rules.by_name:
+            return rules.by_name[name]
     return None
 
 
@@ -83,7 +87,7 @@ def static_hint(names: tuple[str, ...], entry_names: tuple[str, ...]) -> tuple[s
     rule = static_rule(entry_names)
     if rule is not None:
         return rule.code, rule.hint()
-    declare = _index().get(DECLARE_OPTION)
+    declare = _rules().declare
     if declare is None:
         return None
     entry = entry_names[0]
