@@ -16,6 +16,7 @@ from typing import NoReturn, TextIO
 from flake8_asyncblock import __version__
 from flake8_asyncblock.config import load_config
 from flake8_asyncblock.discover import discover
+from flake8_asyncblock.explain import describe_rule, list_rules
 from flake8_asyncblock.options import OPTIONS, UsageError
 from flake8_asyncblock.project import check_project, helper_codes
 from flake8_asyncblock.report import Exit, Reporter
@@ -51,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             check.add_argument(*names, dest=option.dest, metavar=option.metavar or None,
                                default=None, help=option.help)
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.set_defaults(command="rules")
+    rule = commands.add_parser("rule", help="show a rule's documentation")
+    rule.add_argument("code", metavar="CODE", help="a code such as ABL100, or a slug")
     return parser
 
 
@@ -60,6 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
         if args.command is None:
             raise UsageError("a command is required: asyncblock check [PATH ...]")
+        if args.command == "rules":
+            sys.stdout.write(list_rules())
+            return Exit.CLEAN
+        if args.command == "rule":
+            sys.stdout.write(describe_rule(args.code))
+            return Exit.CLEAN
         return _check(args)
     except UsageError as exc:
         print(f"asyncblock: error: {exc}", file=sys.stderr)
@@ -93,7 +104,7 @@ def _check(args: argparse.Namespace) -> int:
     job = Job(config.codes, config.settings, mode, values["unsafe-fixes"],
               per_file_ignores=config.per_file_ignores)
     with _output(values["output-file"]) as out:
-        reporter = Reporter(values["format"], mode, out, sys.stderr)
+        reporter = Reporter(values["format"], mode, out, sys.stderr, values["statistics"])
         reporter.problems(found.problems)
         if not found.files and not found.problems:
             print("asyncblock: warning: no Python files found under "

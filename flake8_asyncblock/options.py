@@ -209,6 +209,8 @@ OPTIONS: tuple[Option, ...] = (
            where=_CLI, switch=True),
     Option("unsafe-fixes", boolean, False, "switch", "With --fix or --diff: also apply the "
            "fixes that may change behaviour.", switch=True),
+    Option("statistics", boolean, False, "switch", "Print how many findings each code has, "
+           "instead of the findings.", where=_CLI, switch=True),
     Option("exit-zero", boolean, False, "switch", "Exit 0 even when findings are left "
            "(usage and file errors still fail).", where=_CLI, switch=True),
 )

@@ -8,6 +8,7 @@ from enum import IntEnum
 from typing import TextIO
 
 from flake8_asyncblock.formats import STREAMED, render
+from flake8_asyncblock.registry import by_code
 from flake8_asyncblock.results import FileResult, Finding
 from flake8_asyncblock.runner import Mode
 
@@ -32,8 +33,11 @@ class Reporter:
     `close`. Errors and notes go to `err` at once.
     """
 
-    def __init__(self, fmt: str, mode: Mode, out: TextIO, err: TextIO) -> None:
+    def __init__(self, fmt: str, mode: Mode, out: TextIO, err: TextIO,
+                 statistics: bool = False) -> None:
         self.fmt, self.mode, self.out, self.err = fmt, mode, out, err
+        self.statistics = statistics
+        self.counts: Counter[str] = Counter()
         self.findings: list[Finding] = []
         self.left: Counter[str] = Counter()
         self.fixed = 0
@@ -56,10 +60,11 @@ class Reporter:
         self.left.update(result.left)
         self.fixed += result.fixed
         self.found += len(result.findings)
-        if self.mode == "diff":
+        self.counts.update(f.code for f in result.findings)
+        if self.mode == "diff" and not self.statistics:
             if result.rewrite is not None:
                 self.out.write(result.rewrite.diff)
-        elif self.fmt in STREAMED:
+        elif self.fmt in STREAMED and not self.statistics:
             self.out.write(render(self.fmt, result.findings))
         else:
             self.findings.extend(result.findings)
@@ -74,7 +79,9 @@ class Reporter:
 
     def close(self) -> Exit:
         """Write the collected document and the summary; return the exit status."""
-        if self.mode != "diff" and self.fmt not in STREAMED:
+        if self.statistics:
+            self.out.write(self.table())
+        elif self.mode != "diff" and self.fmt not in STREAMED:
             self.out.write(render(self.fmt, self.findings))
         self.out.flush()  # the summary goes to stderr: a terminal shows it after the output
         if self.mode != "check":
@@ -87,6 +94,11 @@ class Reporter:
             return Exit.FILE_ERROR
         left = sum(self.left.values()) if self.mode == "fix" else self.found
         return Exit.FINDINGS if left or self.parse_errors else Exit.CLEAN
+
+    def table(self) -> str:
+        """`--statistics`: count, code and slug per code found, the most frequent first."""
+        rows = sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))
+        return "".join(f"{count:>6}  {code}  {by_code(code).slug}\n" for code, count in rows)
 
     def summary(self) -> str:
         """One line: how many findings, how many fixed, why the rest were left."""
