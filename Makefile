@@ -9,17 +9,27 @@ DEMO_VENV ?= .venv-demo
 BIN ?= .venv/bin
 # The project's own code, checked by its own linter. The fixtures and examples are left out:
 # their findings are the point.
-SELF_LINT = pytest_loopguard flake8_asyncblock benchmarks docs
+SELF_LINT = pytest_loopguard flake8_asyncblock benchmarks docs noxfile.py .ci
+# nox.options.download_python (never fetch an interpreter) needs 2025.05.01.
+NOX = nox>=2025.5.1
+NOX_ARGS ?=
 
-.PHONY: test lint lint-checks demo docs clean
+.PHONY: test matrix lint lint-checks demo docs clean
 
-test: lint
-	rm -rf $(TEST_VENV)
+# The lint, then the suite on every supported Python the machine has.
+test: lint matrix
+
+# The suite on every Python of noxfile.py that the machine has, each in a fresh environment; a
+# missing one is skipped with a message, and a run where none was found fails. nox fails a
+# session whose pytest exits non-zero, status 5 (no tests collected) included.
+# `make matrix NOX_ARGS="-s tests-3.12"` runs one interpreter.
+matrix:
+	rm -rf $(TEST_VENV) .nox
 	$(PYTHON) -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(TEST_VENV)/bin/python -m pip install --quiet -e '.[test]'
-	$(TEST_VENV)/bin/python -m pytest -p no:cacheprovider; status=$$?; \
-	    if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	$(TEST_VENV)/bin/python -m pip install --quiet '$(NOX)'
+	$(TEST_VENV)/bin/nox --report .nox/report.json $(NOX_ARGS); status=$$?; \
+	    $(TEST_VENV)/bin/python .ci/matrix_report.py .nox/report.json || status=1; \
 	    exit $$status
 
 # Type check, style and the project's own ABL rules, in a fresh environment.
