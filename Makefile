@@ -58,6 +58,7 @@ demo: $(DEMO_VENV)/.installed
 
 docs:
 	$(PYTHON) docs/generate_rules.py
+	$(PYTHON) docs/generate_options.py
 
 clean:
 	rm -rf $(TEST_VENV) $(LINT_VENV) $(DEMO_VENV) .nox build dist *.egg-info
