@@ -6,6 +6,7 @@ sdist forgets breaks the wheel too), checked with `twine check --strict`.
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -188,3 +189,20 @@ def test_changelog_has_unreleased_and_no_version_newer_than_the_package() -> Non
     for version in released:
         assert _release(version) <= _release(__version__), f"CHANGELOG.md names {version}, newer than {__version__}"
         assert f"\n[{version}]: {REPOSITORY}/" in text, f"CHANGELOG.md has no link for {version}"
+
+
+def test_the_pythons_tested_locally_on_github_and_in_the_classifiers_agree(dist: Path) -> None:
+    """noxfile.py's PYTHONS is the list; the workflow's matrix and the classifiers follow it."""
+    noxfile = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    pythons = next(
+        ast.literal_eval(node.value) for node in noxfile.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PYTHONS" for t in node.targets)
+    )
+    workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    matrix = re.search(r"^\s+python: \[(.*)\]$", workflow, re.M)
+    assert matrix, "ci.yml lost its python matrix"
+    assert [v.strip().strip('"') for v in matrix[1].split(",")] == pythons
+    versions = re.compile(r"Programming Language :: Python :: (3\.\d+)")
+    listed = [m[1] for c in _wheel_metadata(dist).get_all("Classifier", []) if (m := versions.fullmatch(c))]
+    assert listed == pythons
+    assert _wheel_metadata(dist)["Requires-Python"] == f">={pythons[0]}"
