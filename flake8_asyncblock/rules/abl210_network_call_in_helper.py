@@ -9,15 +9,16 @@ __all__ = ["NetworkCallInHelper"]
 
 
 class NetworkCallInHelper(HelperCallRule):
-    """Flag the call of a sync helper that reaches a sync HTTP or service client (ABL11x, ABL30x, ABL31x)."""
+    """Flag the call of a sync helper that reaches a sync HTTP or service client (ABL11x, ABL30x, ABL31x, ABL32x)."""
 
     code = "ABL210"
     slug = "network-call-in-helper"
-    reaches = ("ABL11", "ABL30", "ABL31")
+    reaches = ("ABL11", "ABL30", "ABL31", "ABL32")
     summary = (
         "a call from an async def to a sync function that makes a request with requests, "
         "http.client/urllib, httpx's sync client or urllib3 (the ABL11x calls), or calls AWS "
-        "or a model API through a sync SDK (ABL300, ABL310), directly or through other sync "
+        "or a model API through a sync SDK (ABL300, ABL310), or a sync SSH, message broker or "
+        "gRPC client (ABL320-ABL323), directly or through other sync "
         "functions; also self.method() and methods of instances of classes defined in the module."
     )
     why = (
