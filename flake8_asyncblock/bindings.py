@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Literal
 
 from flake8_asyncblock.scope import FUNCTION_NODES
 
-__all__ = ["GLOBAL", "NONLOCAL", "OPAQUE", "Binding", "collect_bindings"]
+__all__ = ["GLOBAL", "NONLOCAL", "OPAQUE", "Binding", "BindingKind", "collect_bindings"]
 
 #: A binding is a tuple (kind, payload):
 #: ("alias", "time.sleep")    the name stands for that importable object;
@@ -16,7 +17,12 @@ __all__ = ["GLOBAL", "NONLOCAL", "OPAQUE", "Binding", "collect_bindings"]
 #: ("with", expr)             bound by `with expr as name`;
 #: ("def", node)              bound by a `def`, `async def` or `class` statement;
 #: ("local", None)            anything else: a value we know nothing about.
-Binding = tuple[str, object]
+#: `names.py` settles them into ("type", "requests.Session"), ("instance", class_node)
+#: and ("none", None) too. The payload's type follows from the kind.
+BindingKind = Literal[
+    "alias", "value", "ann", "with", "def", "local", "global", "nonlocal", "type", "instance", "none",
+]
+Binding = tuple[BindingKind, object]
 OPAQUE: Binding = ("local", None)
 GLOBAL: Binding = ("global", None)
 NONLOCAL: Binding = ("nonlocal", None)
@@ -24,6 +30,7 @@ NONLOCAL: Binding = ("nonlocal", None)
 #: Statements that bind their name to the node itself (and open a scope of their own).
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+_SEQUENCES = (ast.Tuple, ast.List)
 
 
 def collect_bindings(node: ast.AST, walrus: bool = True) -> dict[str, list[Binding]]:
@@ -47,7 +54,7 @@ def collect_bindings(node: ast.AST, walrus: bool = True) -> dict[str, list[Bindi
     return out
 
 
-def _scan(body: list, walrus: bool) -> Iterator[tuple[str, Binding]]:
+def _scan(body: Sequence[ast.AST], walrus: bool) -> Iterator[tuple[str, Binding]]:
     todo = list(reversed(body))
     while todo:
         node = todo.pop()
@@ -115,19 +122,20 @@ def _statement_bindings(node: ast.AST) -> Iterator[tuple[str, Binding]]:
             yield from _targets(target, None)
     elif isinstance(node, ast.match_case):
         for sub in ast.walk(node.pattern):
-            name = getattr(sub, "name", None) or getattr(sub, "rest", None)
-            if isinstance(name, str):
-                yield name, OPAQUE
+            captured = getattr(sub, "name", None) or getattr(sub, "rest", None)
+            if isinstance(captured, str):
+                yield captured, OPAQUE
     elif type(node).__name__ == "TypeAlias":
-        yield from _targets(node.name, None)  # type: ignore[attr-defined]
+        yield from _targets(node.name, None)  # type: ignore[attr-defined]  # ast.TypeAlias: 3.12+
 
 
 def _targets(target: ast.AST, value: ast.expr | None) -> Iterator[tuple[str, Binding]]:
     if isinstance(target, ast.Name):
         yield target.id, ("value", value) if value is not None else OPAQUE
         return
-    if _same_shape(target, value):  # `p1, p2 = Path(a), Path(b)`: pair them up
-        for part, item in zip(target.elts, value.elts):  # type: ignore[union-attr]
+    pairs = _pairs(target, value)
+    if pairs is not None:  # `p1, p2 = Path(a), Path(b)`: pair them up
+        for part, item in pairs:
             yield from _targets(part, item)
         return
     for sub in ast.walk(target):
@@ -135,19 +143,19 @@ def _targets(target: ast.AST, value: ast.expr | None) -> Iterator[tuple[str, Bin
             yield sub.id, OPAQUE
 
 
-def _same_shape(target: ast.AST, value: ast.expr | None) -> bool:
-    """Tell whether `target` and `value` are tuples or lists of equal length, unstarred."""
-    sequences = (ast.Tuple, ast.List)
-    return (
-        isinstance(target, sequences)
-        and isinstance(value, sequences)
-        and len(target.elts) == len(value.elts)
-        and not any(isinstance(node, ast.Starred) for node in (*target.elts, *value.elts))
-    )
+def _pairs(target: ast.AST, value: ast.expr | None) -> list[tuple[ast.expr, ast.expr]] | None:
+    """Pair up `target` and `value` when both are tuples or lists of equal length, unstarred."""
+    if not isinstance(target, _SEQUENCES) or not isinstance(value, _SEQUENCES):
+        return None
+    if len(target.elts) != len(value.elts):
+        return None
+    if any(isinstance(node, ast.Starred) for node in (*target.elts, *value.elts)):
+        return None
+    return list(zip(target.elts, value.elts))
 
 
 def _walrus_targets(expr: ast.expr) -> Iterator[tuple[str, Binding]]:
-    todo = [expr]
+    todo: list[ast.AST] = [expr]
     while todo:
         node = todo.pop()
         if isinstance(node, ast.Lambda):

@@ -10,7 +10,7 @@ from flake8_asyncblock.call_table import CallTable, tabled
 from flake8_asyncblock.context import Origin
 from flake8_asyncblock.names import CONSTRUCTORS, Names
 from flake8_asyncblock.rule import FileContext, Rule, Violation
-from flake8_asyncblock.scope import SCOPE_NODES, Scope
+from flake8_asyncblock.scope import SCOPE_NODES, Scope, ScopeNode
 from flake8_asyncblock.settings import Settings
 
 __all__ = ["check", "constructors", "dispatch_names", "handlers", "walk"]
@@ -89,9 +89,10 @@ def handlers(instances: Sequence[Rule], scope: Scope, names: Names) -> tuple[_Ha
     # Data-only BlockingCallRules share one lookup per call instead of one visit each.
     calls = [instance for instance in instances if tabled(instance)]
     if calls:  # the handler takes the ast.Call it is keyed by
-        visit[ast.Call] = (CallTable(calls, scope, names).visit_Call,)  # type: ignore[assignment]
+        visit[ast.Call] = (CallTable(calls, scope, names).visit_Call,)  # type: ignore[assignment]  # gets Calls only
     for instance in instances:
-        for phase, node_class, attr in dispatch_names(type(instance)):
+        # mypy checks a class object against Hashable with unbound methods, which fails
+        for phase, node_class, attr in dispatch_names(type(instance)):  # type: ignore[arg-type]
             if attr == "visit_Call" and instance in calls:
                 continue
             table = visit if phase == "visit" else leave
@@ -132,7 +133,7 @@ def walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> Non
             scope.pop()
 
 
-def _child_fields(node_class: type) -> tuple[str, ...]:
+def _child_fields(node_class: type[ast.AST]) -> tuple[str, ...]:
     """Fields that may hold child nodes worth visiting.
 
     Expression contexts (Load, Store) and operators (Add, Eq) are shared
@@ -150,7 +151,7 @@ _NOT_CHILDREN = frozenset(
     {"ctx", "op", "ops", "id", "attr", "arg", "module", "level", "asname", "type_comment",
      "kind", "is_async", "conversion", "simple"}
 )
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
 
 def _push_children(node: ast.AST, stack: list[tuple[int, ast.AST]], skip: str = "") -> None:
@@ -172,14 +173,14 @@ def _push_children(node: ast.AST, stack: list[tuple[int, ast.AST]], skip: str = 
         stack.extend(children)
 
 
-def _push_scoped(node: ast.AST, stack: list[tuple[int, ast.AST]]) -> None:
+def _push_scoped(node: ScopeNode, stack: list[tuple[int, ast.AST]]) -> None:
     """Schedule a scope node: its body inside the new scope, the rest outside.
 
     Decorators, defaults, annotations and base classes are evaluated in the
     enclosing scope, so only the body runs in the function or class.
     """
     stack.append((_POP, node))
-    body = node.body  # type: ignore[attr-defined]
+    body = node.body
     inner = body if isinstance(body, list) else [body]
     stack.extend((_VISIT, child) for child in reversed(inner))
     stack.append((_PUSH, node))

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from flake8_asyncblock.fix_imports import dotted_name
 from flake8_asyncblock.fixes import AwaitAsyncSleep, AwaitCoroutine, ToThread
 from flake8_asyncblock.libraries import LIBRARIES, AsyncLibrary
 from flake8_asyncblock.rule import Violation
@@ -58,7 +59,7 @@ class _SleepEdit(Edit):
     unused_imports = ("time",)
 
     def rewrite(self, call: cst.Call) -> cst.BaseExpression:
-        new = call.with_changes(func=_dotted(self.library.sleep), lpar=(), rpar=())
+        new = call.with_changes(func=dotted_name(self.library.sleep), lpar=(), rpar=())
         return self._await(new, call)
 
 
@@ -201,10 +202,10 @@ def _to_thread(call: cst.Call, library: AsyncLibrary) -> cst.Call:
     """Build `library`'s to-thread call that runs `call` in a worker thread."""
     multiline = isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace)
     after = call.whitespace_before_args if multiline else cst.SimpleWhitespace(" ")
-    runner = _dotted(library.to_thread)
+    runner = dotted_name(library.to_thread)
     if _needs_partial(call, library):
         partial = call.with_changes(
-            func=_dotted("functools.partial"),
+            func=dotted_name("functools.partial"),
             args=(cst.Arg(call.func, comma=cst.Comma(whitespace_after=after)), *call.args),
         )
         return cst.Call(func=runner, args=(cst.Arg(partial),))
@@ -213,10 +214,3 @@ def _to_thread(call: cst.Call, library: AsyncLibrary) -> cst.Call:
     else:
         args = (cst.Arg(call.func),)
     return call.with_changes(func=runner, args=args)
-
-
-def _dotted(name: str) -> cst.BaseExpression:
-    node: cst.BaseExpression = cst.Name(name.split(".")[0])
-    for part in name.split(".")[1:]:
-        node = cst.Attribute(value=node, attr=cst.Name(part))
-    return node

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
 
-__all__ = ["add_imports", "drop_unused_imports"]
+__all__ = ["add_imports", "dotted_name", "drop_unused_imports"]
 
 
 def add_imports(module: cst.Module, names: Iterable[str]) -> cst.Module:
@@ -25,7 +25,7 @@ def add_imports(module: cst.Module, names: Iterable[str]) -> cst.Module:
         position = next(
             (i for i in range(start, end) if _sort_key(body[i]) > name.lower()), end
         )
-        line = cst.SimpleStatementLine(body=[cst.Import(names=[cst.ImportAlias(cst.parse_expression(name))])])
+        line = cst.SimpleStatementLine(body=[cst.Import(names=[cst.ImportAlias(dotted_name(name))])])
         if position < len(body):
             following = body[position]
             if position == start:
@@ -39,10 +39,19 @@ def add_imports(module: cst.Module, names: Iterable[str]) -> cst.Module:
     return module.with_changes(body=body)
 
 
+def dotted_name(name: str) -> cst.Name | cst.Attribute:
+    """Build the expression `a.b.c` from "a.b.c"."""
+    first, *rest = name.split(".")
+    node: cst.Name | cst.Attribute = cst.Name(first)
+    for part in rest:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
 def _plain_imports(statement: cst.CSTNode) -> set[str]:
     if not isinstance(statement, cst.SimpleStatementLine):
         return set()
-    found = set()
+    found: set[str] = set()
     for small in statement.body:
         if isinstance(small, cst.Import):
             found.update(a.evaluated_name for a in small.names if a.asname is None)
@@ -64,7 +73,7 @@ def _is_docstring_or_future(statement: cst.CSTNode) -> bool:
     return isinstance(small, cst.ImportFrom) and _from_module(small) == "__future__"
 
 
-def _import_block(body: list[cst.BaseStatement]) -> tuple[int, int]:
+def _import_block(body: Sequence[cst.BaseStatement]) -> tuple[int, int]:
     """Return [start, end) of the module's leading imports (after docstring and __future__)."""
     start = 0
     while start < len(body) and _is_docstring_or_future(body[start]):
@@ -82,9 +91,12 @@ def _from_module(node: cst.ImportFrom) -> str:
 
 
 def _sort_key(statement: cst.CSTNode) -> str:
-    small = statement.body[0]  # type: ignore[attr-defined]
+    """The name an import line sorts by (callers pass only import lines, see `_is_import`)."""
+    assert isinstance(statement, cst.SimpleStatementLine)
+    small = statement.body[0]
     if isinstance(small, cst.ImportFrom):
         return _from_module(small).lower()
+    assert isinstance(small, cst.Import)
     return small.names[0].evaluated_name.lower()
 
 

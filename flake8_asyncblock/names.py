@@ -125,7 +125,7 @@ class Names:
     def _definition(self, expr: ast.AST, frames: list[Frame]) -> ast.AST | None:
         if isinstance(expr, ast.Name):
             kind, payload = self._lookup(expr.id, frames)
-            return payload if kind == "def" else None  # type: ignore[return-value]
+            return payload if kind == "def" else None  # type: ignore[return-value]  # the kind fixes the payload's type
         if not isinstance(expr, ast.Attribute):
             return None
         owner = (
@@ -145,7 +145,7 @@ class Names:
             self._members[owner] = collect_bindings(owner, walrus=False)
         found = self._members[owner].get(attr, [])
         if found:
-            return found[0][1] if len(found) == 1 and found[0][0] == "def" else None  # type: ignore
+            return found[0][1] if len(found) == 1 and found[0][0] == "def" else None
         seen.add(owner)
         for base in owner.bases:
             parent = self._definition(base, module)
@@ -163,7 +163,7 @@ class Names:
         if not isinstance(expr, ast.Name):
             return None
         kind, payload = self._lookup(expr.id, frames)
-        return payload if kind == "instance" else None  # type: ignore[return-value]
+        return payload if kind == "instance" else None  # type: ignore[return-value]  # the kind fixes the payload's type
 
     def _self_class(self, expr: ast.AST, frames: list[Frame]) -> ast.ClassDef | None:
         """Return the class whose method binds `expr` (a Name) as its first parameter."""
@@ -185,7 +185,7 @@ class Names:
     def _qualified(self, expr: ast.AST, frames: list[Frame]) -> str | None:
         if isinstance(expr, ast.Name):
             kind, payload = self._lookup(expr.id, frames)
-            return payload if kind == "alias" else None  # type: ignore[return-value]
+            return payload if kind == "alias" else None  # type: ignore[return-value]  # the kind fixes the payload's type
         if isinstance(expr, ast.Attribute):
             base = self._qualified(expr.value, frames)
             if base is None:
@@ -202,7 +202,7 @@ class Names:
         """Return the type of `expr`; `qualified=False`: `expr` is known to have no name."""
         if isinstance(expr, ast.Name):
             kind, payload = self._lookup(expr.id, frames)
-            return payload if kind == "type" else None  # type: ignore[return-value]
+            return payload if kind == "type" else None  # type: ignore[return-value]  # the kind fixes the payload's type
         if isinstance(expr, ast.Call):
             callee = self._qualified(expr.func, frames)
             if callee is None:  # a typed value called: `Session()` after `Session = sessionmaker()`
@@ -265,7 +265,7 @@ class Names:
 
     def _init_assigns(self, frames: list[Frame], attr: str) -> str | None:
         init = next(
-            (node for node in frames[-1].node.body  # type: ignore[attr-defined]
+            (node for node in frames[-1].node.body  # type: ignore[attr-defined]  # a class frame
              if isinstance(node, ast.FunctionDef) and node.name == "__init__"),
             None,
         )
@@ -328,7 +328,7 @@ class Names:
         if kind == "value":
             if isinstance(payload, ast.Constant) and payload.value is None:
                 return _NONE
-            alias = self._qualified(payload, frames)  # type: ignore[arg-type]
+            alias = self._qualified(payload, frames)  # type: ignore[arg-type]  # the kind fixes the payload's type
             if alias is not None:
                 typed = self._attribute_type(alias)
                 return ("type", typed) if typed else ("alias", alias)
@@ -342,7 +342,7 @@ class Names:
                     return ("instance", made)  # `c = Client()`
             kind = "with"
         if kind == "with":
-            typed = self._type_of(payload, frames)  # type: ignore[arg-type]
+            typed = self._type_of(payload, frames)  # type: ignore[arg-type]  # the kind fixes the payload's type
             return ("type", typed) if typed else OPAQUE
         if kind == "ann":
             # Parameter annotations belong to the enclosing scope.
@@ -350,7 +350,7 @@ class Names:
             made = self._definition(payload, outer) if isinstance(payload, ast.Name) else None
             if isinstance(made, ast.ClassDef):
                 return ("instance", made)  # `def f(c: Client)`
-            typed = self._annotation(payload, outer)  # type: ignore[arg-type]
+            typed = self._annotation(payload, outer)  # type: ignore[arg-type]  # the kind fixes the payload's type
             return ("type", typed) if typed else OPAQUE
         return binding
 

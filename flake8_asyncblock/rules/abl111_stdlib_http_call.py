@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
@@ -32,7 +33,7 @@ class StdlibHttpCall(BlockingCallRule):
         "coroutine that thread is the event loop's."
     )
     fix = ToThread(safe=False)
-    constructors: Mapping[str, str] = {
+    constructors: ClassVar[Mapping[str, str]] = {
         "http.client.HTTPConnection": "http.client.HTTPConnection",
         "http.client.HTTPSConnection": "http.client.HTTPSConnection",
         "urllib.request.build_opener": "urllib.request.OpenerDirector",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
+from typing import ClassVar
 
 from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
@@ -33,7 +34,7 @@ class HttpxSyncCall(BlockingCallRule):
         "waits for the server on the event loop's thread."
     )
     fix = ToThread(safe=False)
-    constructors: Mapping[str, str] = {f"{module}.Client": f"{module}.Client" for module in _MODULES}
+    constructors: ClassVar[Mapping[str, str]] = {f"{module}.Client": f"{module}.Client" for module in _MODULES}
     blocking_calls = frozenset(
         {f"{module}.{verb}" for module in _MODULES for verb in _VERBS}
         | {f"{module}.Client.{verb}" for module in _MODULES for verb in (*_VERBS, "send")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
@@ -35,7 +36,7 @@ class Urllib3Call(BlockingCallRule):
         "calling thread, here the event loop's, until the response arrives."
     )
     fix = ToThread(safe=False)
-    constructors: Mapping[str, str] = {
+    constructors: ClassVar[Mapping[str, str]] = {
         **{f"urllib3.{pool}": f"urllib3.{pool}" for pool in _POOLS},
         "urllib3.connection_from_url": "urllib3.HTTPConnectionPool",
         "urllib3.proxy_from_url": "urllib3.ProxyManager",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
+from typing import ClassVar
 
 from flake8_asyncblock.libraries import ANYIO
 from flake8_asyncblock.rule import Invalid, Rule, Valid
@@ -58,7 +59,7 @@ class SyncFileIo(Rule):
         "on a slow or network file system the whole loop waits with them."
     )
     fix = None
-    constructors: Mapping[str, str] = {
+    constructors: ClassVar[Mapping[str, str]] = {
         **{opener: _FILE_TYPE for opener in _OPENERS},
         "os.open": _DESCRIPTOR,
         "io.TextIOWrapper": _FILE_TYPE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
@@ -43,7 +44,7 @@ class SyncPathIo(BlockingCallRule):
         "a large file or a slow disk stalls every task on the loop."
     )
     fix = ToThread(safe=False)
-    constructors: Mapping[str, str] = {f"{_PATH}.{name}": _PATH for name in _PATH_RESULTS}
+    constructors: ClassVar[Mapping[str, str]] = {f"{_PATH}.{name}": _PATH for name in _PATH_RESULTS}
     blocking_calls = frozenset(f"{_PATH}.{name}" for name in _METHODS)
 
     valid = (

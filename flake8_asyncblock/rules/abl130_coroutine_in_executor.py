@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any, ClassVar
 
 from flake8_asyncblock.fixes import AwaitCoroutine
 from flake8_asyncblock.libraries import LIBRARIES
@@ -50,7 +51,7 @@ class CoroutineInExecutor(Rule):
         "instead of the value the caller expected."
     )
 
-    valid = (
+    valid: ClassVar[tuple[Valid, ...]] = (
         Valid("""
             import asyncio
 
@@ -71,7 +72,7 @@ class CoroutineInExecutor(Rule):
                 return pool.submit(asyncio.run, fetch(url))
         """),
     )
-    invalid = (
+    invalid: ClassVar[tuple[Invalid, ...]] = (
         Invalid(
             """
             async def fetch(url):
@@ -135,8 +136,8 @@ class CoroutineInExecutor(Rule):
         "concurrent.futures.process.ProcessPoolExecutor": _POOL_TYPES[1],
     }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._awaited: set[ast.AST] = set()
         self._runners: set[str] = set()
 
@@ -220,9 +221,9 @@ class CoroutineInExecutor(Rule):
             return ast.unparse(func), args[index]
         name = self.names.qualified_name(func)
         if name in _RUN_SYNC or name in _POOL_METHODS:
-            return name, args[index]  # type: ignore[return-value]
-        if name is None and attr == "submit" and call not in self._awaited:
-            receiver = ast.unparse(func.value)  # type: ignore[union-attr]
+            return name, args[index]
+        if name is None and isinstance(func, ast.Attribute) and attr == "submit" and call not in self._awaited:
+            receiver = ast.unparse(func.value)
             if _POOL_NAME.match(receiver):
                 return ast.unparse(func), args[index]
         return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flake8_asyncblock.rule import Invalid, Rule, Valid
-from flake8_asyncblock.scope import SCOPE_NODES
+from flake8_asyncblock.scope import SCOPE_NODES, FunctionNode
 
 __all__ = ["LoopBody", "SpinLoop", "leaves_on_first_pass", "scan_loop", "spin_kind"]
 
@@ -142,12 +142,12 @@ class SpinLoop(Rule):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._tries: list[tuple[ast.AST, ast.AST | None]] = []
+        self._tries: list[tuple[ast.Try, FunctionNode | None]] = []
 
-    def visit_Try(self, node: ast.AST) -> None:
+    def visit_Try(self, node: ast.Try) -> None:
         self._tries.append((node, self.scope.function()))
 
-    def leave_Try(self, node: ast.AST) -> None:
+    def leave_Try(self, node: ast.Try) -> None:
         self._tries.pop()
 
     visit_TryStar = visit_Try
@@ -165,8 +165,8 @@ class SpinLoop(Rule):
         """Tell whether an enclosing try of this function catches what ends `node`."""
         function = self.scope.function()
         return any(
-            owner is function and getattr(block, "handlers", None)
-            and block.body[0].lineno <= node.lineno <= block.body[-1].end_lineno  # type: ignore
+            owner is function and block.handlers
+            and block.body[0].lineno <= node.lineno <= (block.body[-1].end_lineno or node.lineno)
             for block, owner in self._tries
         )
 

@@ -43,13 +43,13 @@ def _constant(node: ast.expr) -> int | None:
 
 def range_length(args: list[ast.expr]) -> int | None:
     """Return how many values `range(*args)` yields when the arguments are constants."""
-    values = [_constant(arg) for arg in args]
-    if not 1 <= len(values) <= 3 or None in values:
+    values = [value for value in map(_constant, args) if value is not None]
+    if not 1 <= len(values) == len(args) <= 3:
         return None
     start, stop, step = (0, values[0], 1) if len(values) == 1 else (*values, 1)[:3]
     if step == 0:
         return None
-    return max(0, (stop - start + step - (1 if step > 0 else -1)) // step)  # type: ignore
+    return max(0, (stop - start + step - (1 if step > 0 else -1)) // step)
 
 
 class LargeRangeWithoutAwait(Rule):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import ClassVar
 
 from flake8_asyncblock.calls import to_thread_call
 from flake8_asyncblock.fixes import ToThread
@@ -30,7 +31,7 @@ class BlockingSubprocess(BlockingCallRule):
         f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output")
     )
 
-    valid = (
+    valid: ClassVar[tuple[Valid, ...]] = (
         Valid("""
             import subprocess
 
@@ -47,7 +48,7 @@ class BlockingSubprocess(BlockingCallRule):
                 return await proc.wait()
         """),
     )
-    invalid = (
+    invalid: ClassVar[tuple[Invalid, ...]] = (
         Invalid(
             """
             from subprocess import check_output as capture

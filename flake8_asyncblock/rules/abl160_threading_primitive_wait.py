@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from flake8_asyncblock.calls import argument, is_constant, to_thread_call
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
@@ -92,8 +93,8 @@ class ThreadingPrimitiveWait(BlockingCallRule):
         ),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._awaited: set[int] = set()
 
     def visit_Await(self, node: ast.Await) -> None:

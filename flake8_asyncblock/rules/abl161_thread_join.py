@@ -77,7 +77,8 @@ class ThreadJoin(BlockingCallRule):
         if is_constant(argument(node, 0, "timeout"), 0, 0.0):
             return None
         # `while worker.is_alive(): await ...` has waited already; join() is instant.
-        if ast.unparse(node.func.value) in self.polled("is_alive"):  # type: ignore[attr-defined]
+        func = node.func
+        if isinstance(func, ast.Attribute) and ast.unparse(func.value) in self.polled("is_alive"):
             return None
         return {
             "what": "thread" if name.startswith("threading.") else "process",

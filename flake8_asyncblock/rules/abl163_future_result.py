@@ -84,8 +84,8 @@ class FutureResult(BlockingCallRule):
     def fields(self, node: ast.Call, name: str) -> dict[str, str] | None:
         if is_constant(argument(node, 0, "timeout"), 0, 0.0):
             return None
-        if name in _METHODS:
-            receiver = node.func.value  # type: ignore[attr-defined]
+        if name in _METHODS and isinstance(node.func, ast.Attribute):
+            receiver = node.func.value
             # After `while not fut.done(): await ...`, fut.result() is ready.
             if ast.unparse(receiver) in self.polled("done"):
                 return None

@@ -27,7 +27,7 @@ def _constructors() -> dict[str, str]:
 
 
 def _blocking() -> frozenset[str]:
-    names = set()
+    names: set[str] = set()
     for connection, cursor, connects in _DRIVERS.values():
         names.update(connects)
         names.update(f"{connection}.{name}" for name in _CONNECTION_IO)

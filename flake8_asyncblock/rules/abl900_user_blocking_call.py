@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import BlockingCallRule, Invalid, Valid
 from flake8_asyncblock.settings import Settings
@@ -62,6 +64,6 @@ class UserBlockingCall(BlockingCallRule):
     def active(cls, settings: Settings) -> bool:
         return bool(settings.blocking)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.blocking_calls = self.settings.blocking
