@@ -1,0 +1,179 @@
+"""Stall accounting: CPU wait and GC pauses taken out of a stretch, and the rule that judges it."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import os
+import threading
+import time
+
+import pytest
+
+from pytest_loopguard.accounting import (
+    CURES,
+    StretchAccount,
+    ThreadMark,
+    account,
+    judge,
+)
+from pytest_loopguard.gcpauses import GcPauses
+from pytest_loopguard.schedstat import SchedStat, ThreadTimes
+
+THRESHOLD = 0.1
+
+
+def times(on_cpu: float, wait: float) -> ThreadTimes:
+    return ThreadTimes(on_cpu, wait)
+
+
+def test_a_sleep_takes_no_cpu_and_stays_a_stall_that_waited():
+    stretch = account(
+        10.0, 10.3, ThreadMark(9.99, times(1.0, 0.5)), ThreadMark(10.05, times(1.0, 0.5)),
+        times(1.001, 0.5),
+    )
+    assert stretch.cpu_wait_seconds == 0.0
+    assert judge(stretch, THRESHOLD) == "stall"
+    assert stretch.kind == "waiting"
+
+
+def test_cpu_work_is_a_stall_that_computed():
+    stretch = account(
+        10.0, 10.3, ThreadMark(10.0, times(1.0, 0.5)), ThreadMark(10.05, times(1.05, 0.5)),
+        times(1.3, 0.5),
+    )
+    assert judge(stretch, THRESHOLD) == "stall"
+    assert stretch.kind == "cpu"
+
+
+def test_a_stretch_long_only_because_its_thread_waited_for_a_cpu_is_dismissed():
+    # 300 ms of wall time, 240 ms of it in the run queue: 60 ms of the loop's own.
+    stretch = account(
+        10.0, 10.3, ThreadMark(10.0, times(1.0, 0.5)), ThreadMark(10.05, times(1.01, 0.54)),
+        times(1.06, 0.74),
+    )
+    assert stretch.cpu_wait_seconds == pytest.approx(0.24)
+    assert judge(stretch, THRESHOLD) == "cpu_wait"
+
+
+def test_cpu_wait_before_the_stretch_began_is_not_subtracted():
+    # The mark is 50 ms older than the stretch: up to 50 ms of the 60 ms of waiting
+    # since may lie before it, so only 10 ms provably fell inside.
+    stretch = account(10.0, 10.15, ThreadMark(9.95, times(1.0, 0.5)), None, times(1.0, 0.56))
+    assert stretch.cpu_wait_seconds == pytest.approx(0.01)
+    assert judge(stretch, THRESHOLD) == "stall"
+
+
+def test_without_schedstat_the_stretch_is_judged_on_wall_time():
+    stretch = account(10.0, 10.2, None, None, None)
+    assert stretch == StretchAccount(pytest.approx(0.2))
+    assert stretch.kind is None
+    assert judge(stretch, THRESHOLD) == "stall"
+
+
+def test_a_stretch_long_only_because_of_an_automatic_collection_is_a_gc_pause():
+    stretch = account(10.0, 10.3, None, None, None, gc_seconds=0.25)
+    assert judge(stretch, THRESHOLD) == "gc"
+
+
+def test_an_explicit_collection_stays_the_callers_stall():
+    stretch = account(10.0, 10.3, None, None, None, explicit_gc_seconds=0.25)
+    assert judge(stretch, THRESHOLD) == "stall"
+
+
+def test_gc_and_cpu_wait_together_make_a_gc_pause_only_when_gc_tipped_it():
+    both = account(
+        10.0, 10.3, ThreadMark(10.0, times(1.0, 0.5)), None, times(1.0, 0.6), gc_seconds=0.15
+    )
+    assert both.own_seconds == pytest.approx(0.05)
+    assert judge(both, THRESHOLD) == "gc"
+
+
+def test_every_kind_has_a_cure():
+    assert "process pool" in CURES["cpu"] and "asyncio.sleep(0)" in CURES["cpu"]
+    assert "asyncio.to_thread" in CURES["waiting"]
+
+
+# schedstat
+
+
+def test_schedstat_parses_the_first_two_fields_as_seconds():
+    files = {"/proc/7/schedstat": b"1 2 3\n", "/proc/7/task/9/schedstat": b"3000000 500000000 4\n"}
+    stat = SchedStat(read=files.get, pid=7)
+    assert stat.available
+    assert stat.read(9) == ThreadTimes(pytest.approx(0.003), pytest.approx(0.5))
+    assert stat.read(10) is None  # a thread that has ended
+
+
+@pytest.mark.parametrize("content", [None, b"", b"garbage", b"1 x 3"])
+def test_schedstat_where_absent_or_unreadable_says_so(content):
+    stat = SchedStat(read=lambda path: content, pid=7)
+    assert stat.read(9) is None
+    assert not stat.available
+
+
+@pytest.mark.skipif(not SchedStat().available, reason="no /proc/<pid>/task/<tid>/schedstat")
+def test_schedstat_of_a_real_thread_grows_while_it_computes_not_while_it_sleeps():
+    stat = SchedStat()
+    native = threading.get_native_id()
+    start = stat.read(native)
+    time.sleep(0.05)
+    slept = stat.read(native)
+    deadline = time.thread_time() + 0.05
+    while time.thread_time() < deadline:
+        pass
+    computed = stat.read(native)
+    assert slept.on_cpu_seconds - start.on_cpu_seconds < 0.02
+    assert computed.on_cpu_seconds - slept.on_cpu_seconds >= 0.04
+
+
+# GC pauses
+
+
+@pytest.fixture
+def pauses():
+    ticks = itertools.count()
+    tracker = GcPauses(clock=lambda: next(ticks) * 0.01)  # each collection: 10 ms
+    tracker.install()
+    yield tracker
+    tracker.uninstall()
+
+
+def test_an_explicit_collection_is_marked_explicit(pauses):
+    gc.collect()
+    automatic, explicit = pauses.overlap(threading.get_ident(), -1.0, 1e9)
+    assert explicit == pytest.approx(0.01)
+    assert automatic == 0.0
+
+
+def test_an_automatic_collection_is_marked_automatic(pauses):
+    before = gc.get_count()[0]
+    threshold = gc.get_threshold()[0]
+    garbage = [[] for _ in range(threshold * 3 + before)]  # crosses generation 0's threshold
+    del garbage
+    automatic, explicit = pauses.overlap(threading.get_ident(), -1.0, 1e9)
+    assert automatic > 0.0
+    assert explicit == 0.0
+
+
+def test_pauses_of_another_thread_or_outside_the_stretch_do_not_count(pauses):
+    worker = threading.Thread(target=gc.collect)
+    worker.start()
+    worker.join()
+    assert pauses.overlap(threading.get_ident(), -1.0, 1e9) == (0.0, 0.0)
+    assert pauses.overlap(worker.ident, -1.0, 1e9)[1] > 0
+    assert pauses.overlap(worker.ident, 1e8, 1e9) == (0.0, 0.0)
+
+
+def test_uninstall_puts_gc_back():
+    original = gc.collect
+    tracker = GcPauses(clock=time.perf_counter)
+    tracker.install()
+    assert gc.collect is not original and tracker._callback in gc.callbacks
+    tracker.uninstall()
+    assert gc.collect is original
+    assert tracker._callback not in gc.callbacks
+
+
+def test_schedstat_reads_this_process_by_default():
+    assert SchedStat()._prefix == f"/proc/{os.getpid()}/task/"
