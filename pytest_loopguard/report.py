@@ -13,6 +13,7 @@ __all__ = [
     "NO_SAMPLE",
     "VERDICT",
     "format_ms",
+    "format_over",
     "format_stall",
     "headline",
     "localize",
@@ -37,6 +38,20 @@ def format_ms(seconds: float) -> str:
     if ms >= 10:
         return f"{ms:.0f} ms"
     return f"{ms:.3g} ms"
+
+
+def format_over(seconds: float, limit_seconds: float) -> str:
+    """Render a duration with the decimals that show it is over its limit.
+
+    300.4 ms against 100 ms prints "300 ms"; 100.1 ms prints "100.1 ms", never "100 ms".
+    """
+    ms, limit_ms = seconds * 1000.0, limit_seconds * 1000.0
+    text = format_ms(seconds)
+    for decimals in (1, 2, 3):
+        if float(text.removesuffix(" ms")) > limit_ms or ms <= limit_ms:
+            break
+        text = f"{ms:.{decimals}f} ms"
+    return text
 
 
 def relative_path(path: str, rootdir: str | None) -> str:
@@ -100,7 +115,8 @@ def _frame_lines(frame: StackFrame, indent: str = "  ") -> list[str]:
 
 def _verdict(stall: Stall) -> str:
     return VERDICT.format(
-        duration=format_ms(stall.duration_seconds), limit=format_ms(stall.threshold_seconds)
+        duration=format_over(stall.duration_seconds, stall.threshold_seconds),
+        limit=format_ms(stall.threshold_seconds),
     )
 
 
@@ -160,7 +176,8 @@ def stall_to_record(stall: Stall) -> dict[str, Any]:
         "duration_ms": round(stall.duration_seconds * 1000.0, 3),
         "threshold_ms": round(stall.threshold_seconds * 1000.0, 3),
         **frame,
-        "stack": [_frame_record(f) for f in stall.stack],
+        # From the test down, as in the terminal: the runner's frames tell a reader nothing.
+        "stack": [_frame_record(f) for f in trim_stack(stall.stack, stall.test_id.split("::")[0])],
         "samples": [{**_frame_record(f), "count": n} for f, n in stall.samples],
         "running": stall.running,
         "loop_kind": stall.loop_kind,
@@ -201,7 +218,8 @@ def summary_lines(stalls: Iterable[Stall]) -> list[str]:
             _where(frame) if frame is not None else f"no sample; running {stall.running or 'unknown'}"
         )
         lines.append(
-            f"{stall.test_id} ({stall.phase}): {format_ms(stall.duration_seconds)} "
+            f"{stall.test_id} ({stall.phase}): "
+            f"{format_over(stall.duration_seconds, stall.threshold_seconds)} "
             f"(limit {format_ms(stall.threshold_seconds)}) at {where}"
         )
     return lines

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pytest_loopguard.report import (
     NO_SAMPLE,
     VERDICT,
     format_ms,
+    format_over,
     format_stall,
     headline,
     localize,
@@ -122,13 +125,32 @@ def test_milliseconds_keep_decimals_only_when_small() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0.3004, "300 ms"), (0.1001, "100.1 ms"), (0.10004, "100.04 ms"), (0.1, "100 ms")],
+)
+def test_a_stall_just_over_its_limit_is_shown_over_it(seconds: float, shown: str) -> None:
+    assert format_over(seconds, 0.1) == shown
+    stall = localize(make_stall(duration_seconds=seconds), ROOT)
+    assert headline(stall, "call").startswith(f"event loop blocked for {shown} (limit 100 ms)")
+
+
+def test_json_stack_starts_at_the_test_without_the_runners_frames() -> None:
+    console = StackFrame("/venv/bin/pytest", 8, "<module>", "sys.exit(console_main())")
+    test = StackFrame("tests/test_api.py", 5, "test_handler", "await handler()")
+    stall = make_stall(stack=(console, test, HELPER), test_id="tests/test_api.py::test_handler")
+    record = stall_to_record(stall)
+    assert [frame["file"] for frame in record["stack"]] == ["tests/test_api.py", HELPER.filename]
+
+
 def test_record_round_trips_through_json() -> None:
     loop_line = StackFrame("app/crunch.py", 7, "crunch", "total += i")
     stall = localize(make_stall(samples=((loop_line, 3), (HELPER, 1))), ROOT)
     stall = stall._replace(test_id="tests/test_api.py::test_handler", phase="call")
     record = stall_to_record(stall)
     assert json.loads(json.dumps(record)) == record
-    assert record_to_stall(record) == stall
+    # The record keeps the stack from the test down, as the terminal shows it.
+    assert record_to_stall(record) == stall._replace(stack=stall.stack[2:])
     assert {k: record[k] for k in ("test_id", "phase", "duration_ms", "threshold_ms", "file",
                                    "line", "function", "source")} == {
         "test_id": "tests/test_api.py::test_handler", "phase": "call", "duration_ms": 312.0,
