@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
@@ -21,6 +22,8 @@ __all__ = [
     "ENV_VAR",
     "LOGGING_POLICIES",
     "MARKER_NAME",
+    "MAX_THRESHOLD_SECONDS",
+    "MIN_THRESHOLD_SECONDS",
     "MODES",
     "BY_NAME",
     "OPTIONS",
@@ -36,6 +39,7 @@ __all__ = [
     "parse_calls_mode",
     "parse_duration",
     "parse_logging_policy",
+    "parse_threshold",
     "parse_mode",
     "parse_path",
     "session_value",
@@ -72,6 +76,31 @@ def parse_duration(text: object, source: str) -> float:
             f"{source}: expected a duration such as 100ms or 0.5s, got {str(text)!r}"
         )
     return float(match["number"]) * _UNIT_SECONDS[match["unit"]]
+
+
+# Below a millisecond the watchdog (which wakes at most once a millisecond) cannot sample
+# a stall and libuv's timers, which count whole milliseconds, cannot time one.
+MIN_THRESHOLD_SECONDS = 0.001
+# The watchdog waits up to half the threshold: the longest wait the platform allows, doubled.
+MAX_THRESHOLD_SECONDS = 2 * threading.TIMEOUT_MAX
+
+
+def parse_threshold(text: object, source: str) -> float:
+    """Turn a threshold's text into seconds (0.0: off), refusing what cannot be measured."""
+    seconds = parse_duration(text, source)
+    if seconds == 0.0:
+        return seconds
+    if seconds < MIN_THRESHOLD_SECONDS:
+        raise pytest.UsageError(
+            f"{source}: {str(text).strip()!r} is below the smallest stall loopguard can "
+            "measure, 1ms"
+        )
+    if seconds > MAX_THRESHOLD_SECONDS:
+        raise pytest.UsageError(
+            f"{source}: {str(text).strip()!r} is longer than the clock can wait for, "
+            f"{MAX_THRESHOLD_SECONDS:.0f}s"
+        )
+    return seconds
 
 
 def parse_mode(text: object, source: str) -> Mode:
@@ -123,7 +152,9 @@ def parse_allow(lines: object, source: str) -> AllowList:
 
 
 def parse_path(text: object, source: str) -> str | None:
-    """Keep a file path as given; empty means none."""
+    """Keep a file path as given; unset means none, an empty one given is an error."""
+    if source != "default" and not str(text).strip():
+        raise pytest.UsageError(f"{source}: expected a file path, got {str(text)!r}")
     return str(text) or None
 
 
@@ -179,11 +210,11 @@ OPTIONS: tuple[Option, ...] = (
         default="off",
         shown_default="off",
         help="fail tests during which an event loop was blocked longer than DURATION "
-        "(e.g. 100ms, 0.5s, 500us; 0 or off disables). Also env LOOPGUARD.",
-        meaning="Threshold: `500us`, `100ms`, `0.25s`; `0` or `off` turns it off. "
-        'A marker overrides it for its test, class or module; `"off"` disables.',
+        "(e.g. 100ms, 0.5s, 2500us; 0 or off disables). Also env LOOPGUARD.",
+        meaning="Threshold: `2500us`, `100ms`, `0.25s`, at least 1 ms; `0` or `off` turns it "
+        'off. A marker overrides it for its test, class or module; `"off"` disables.',
         where=("marker", "command line", "environment", "ini"),
-        parse=parse_duration,
+        parse=parse_threshold,
     ),
     Option(
         name="loopguard_mode",

@@ -9,6 +9,7 @@ stall or the header is printed.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import pytest
@@ -59,12 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", marker.MARKER_HELP)
     settings = options.load_settings(config)
     if settings.report_path is not None:
-        parent = os.path.dirname(_report_path(config, settings.report_path))
-        if not os.path.isdir(parent):
-            raise pytest.UsageError(
-                f"--loopguard-report: directory {parent!r} does not exist "
-                f"(got {settings.report_path!r})"
-            )
+        _check_report_path(_report_path(config, settings.report_path), settings.report_path)
     config.stash[SETTINGS_KEY] = settings
     guard = config.stash[GUARD_KEY] = make_guard(config, settings)
     config.pluginmanager.register(guard, "loopguard-guard")
@@ -114,6 +110,20 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if settings.calls_mode != "off":
         lines.append(f"loopguard: calls mode {settings.calls_mode}")
     return lines or None
+
+
+def _check_report_path(path: str, given: str) -> None:
+    """Refuse at the start a report path that could not be written at the end."""
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        problem = f"directory {parent!r} does not exist"
+    elif os.path.isdir(path):
+        problem = f"{path!r} is a directory"
+    elif not os.access(path if os.path.exists(path) else parent, os.W_OK):
+        problem = f"{path!r} is not writable"
+    else:
+        return
+    raise pytest.UsageError(f"--loopguard-report: {problem} (got {given!r})")
 
 
 def _report_path(config: pytest.Config, path: str) -> str:
@@ -180,6 +190,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             json.dump(document, stream, indent=2)
             stream.write("\n")
     except OSError as error:
+        # A CI job that asked for the report must not pass without it.
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         reporter = config.pluginmanager.get_plugin("terminalreporter")
+        line = f"loopguard: could not write the report {path}: {error}"
         if reporter is not None:
-            reporter.write_line(f"loopguard: could not write {path}: {error}", red=True)
+            reporter.write_sep("=", line, red=True)
+        else:
+            print(line, file=sys.stderr)

@@ -184,6 +184,15 @@ def test_allow_list_matches_module_function_and_path_globs(
          "ERROR: --loopguard-mode: expected one of fail, warn, got 'loud'"),
         (("--loopguard-report=missing/dir/out.json",), None, None,
          "ERROR: --loopguard-report: directory * does not exist*"),
+        (("--loopguard-report=.",), None, None, "ERROR: --loopguard-report: * is a directory*"),
+        (("--loopguard-report=",), None, None,
+         "ERROR: --loopguard-report: expected a file path, got ''"),
+        (("--loopguard=99999999999s",), None, None,
+         "ERROR: --loopguard: '99999999999s' is longer than the clock can wait for, *s"),
+        (("--loopguard=0.0001us",), None, None,
+         "ERROR: --loopguard: '0.0001us' is below the smallest stall loopguard can measure, 1ms"),
+        ((), None, "loopguard = 500us",
+         "ERROR: loopguard (ini): '500us' is below the smallest stall loopguard can measure, 1ms"),
     ],
 )
 def test_bad_values_are_usage_errors(
