@@ -62,7 +62,7 @@ def _test_group(pyproject: Path) -> list[str]:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]  # same API, a dependency there
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found]  # same API
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     return [" ".join(req.split()) for req in data["dependency-groups"]["test"]]
 
@@ -121,15 +121,15 @@ def install_loopguard(python: Path, ref: str) -> str:
 
 def outcomes(junit: Path) -> dict[str, tuple[str, str]]:
     """Map each test of a junit file to (outcome, first line of its failure text)."""
-    result = {}
+    result: dict[str, tuple[str, str]] = {}
     for case in ET.parse(junit).getroot().iter("testcase"):
         test = f"{case.get('classname')}::{case.get('name')}"
         outcome, text = "passed", ""
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 outcome = {"failure": "failed", "error": "error"}.get(child.tag, "skipped")
-                text = (child.get("message") or child.text or "").strip().splitlines()[:1]
-                text = text[0] if text else ""
+                lines = (child.get("message") or child.text or "").strip().splitlines()
+                text = lines[0] if lines else ""
                 break
         result[test] = max(result.get(test, ("passed", "")), (outcome, text), key=_rank)
     return result
