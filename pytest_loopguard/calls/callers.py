@@ -124,12 +124,17 @@ def _public_name(module: str) -> str:
 def _qualnames(frame: FrameType) -> list[str]:
     """The function's qualified name, then the same method under each class of `self`."""
     code = frame.f_code
-    names = [getattr(code, "co_qualname", code.co_name)]
+    # Python 3.10's code objects carry no qualified name: there a method is named after the
+    # class of `self` that defines it, and the bare function name comes last.
+    qualname: str | None = getattr(code, "co_qualname", None)
+    names = [] if qualname is None else [qualname]
     owner = frame.f_locals.get("self") if code.co_argcount else None
     if owner is not None and not isinstance(owner, type):
         for cls in type(owner).__mro__[:-1]:  # not object
             if code.co_name in vars(cls) and not cls.__name__.startswith("_"):
                 names.append(f"{cls.__name__}.{code.co_name}")
+    if qualname is None:
+        names.append(code.co_name)
     return names
 
 
