@@ -5,9 +5,10 @@ standard library's API frames (`os.path.exists` calling `os.stat`) to the
 first frame of other code: the *caller*. The caller decides. The loop's and
 the test runner's own code (asyncio, trio, the import system, linecache,
 pytest, this plugin, ...) is exempt; the logging package is exempt unless the
-session counts it; anything else counts, and the finding is charged to the
-deepest frame of the user's own code at or above the caller, so a call made
-inside a library is shown at the line of the project that called into it.
+session counts it, and so is a library either of them called into; anything
+else counts, and the finding is charged to the deepest frame of the user's own
+code at or above the caller, so a call made inside a library is shown at the
+line of the project that called into it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 from types import CodeType, FrameType
 from typing import NamedTuple
 
-from pytest_loopguard.calls.catalogue import API_MODULES, FRAME_KINDS, FrameKind
+from pytest_loopguard.calls.catalogue import API_MODULES, FRAME_KINDS, PUBLIC_CLASSES, FrameKind
 from pytest_loopguard.frames import is_machinery
 from pytest_loopguard.stall import StackFrame
 
@@ -105,9 +106,13 @@ def locate(frame: FrameType | None, count_logging: bool) -> Located | None:
     if kind != "user":
         above = frame.f_back
         while above is not None:
-            if classify(above.f_code.co_filename) == "user":
+            above_kind = classify(above.f_code.co_filename)
+            if above_kind == "user":
                 site = above
                 break
+            # A library working for exempt code (`traceback` parsing a line with `ast`) is exempt.
+            if above_kind == "machinery" or (above_kind == "logging" and not count_logging):
+                return None
             above = above.f_back
     return Located(via, outermost, frame, site)
 
@@ -145,7 +150,8 @@ def _names(frame: FrameType) -> list[str]:
     prefix = _public_name(module)
     names = []
     for qualname in _qualnames(frame):
-        name = f"{prefix}.{qualname}".removesuffix(".__init__")
+        owner, _, function = f"{prefix}.{qualname}".removesuffix(".__init__").rpartition(".")
+        name = f"{PUBLIC_CLASSES.get(owner, owner)}.{function}"
         if name not in names:
             names.append(name)
     return names

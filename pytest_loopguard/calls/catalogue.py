@@ -182,6 +182,10 @@ API_MODULES: dict[str, str] = {
 
 # A frame is one of these, decided by the module its code belongs to.
 FrameKind = Literal["api", "transparent", "machinery", "logging", "library", "user"]
+# Classes reported under the public class users call: from Python 3.13 `Path`'s read and write
+# methods live on an abstract base in `pathlib._abc`.
+PUBLIC_CLASSES: dict[str, str] = {"pathlib.PathBase": "pathlib.Path"}
+
 FRAME_KINDS: dict[str, FrameKind] = {
     # The loop's and the test runner's own work never counts.
     **dict.fromkeys(
