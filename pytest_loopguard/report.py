@@ -15,6 +15,7 @@ __all__ = [
     "format_ms",
     "format_over",
     "format_stall",
+    "frame_record",
     "headline",
     "localize",
     "record_to_stall",
@@ -152,7 +153,7 @@ def format_stall(stall: Stall, phase: str, test_file: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _frame_record(frame: StackFrame) -> dict[str, Any]:
+def frame_record(frame: StackFrame) -> dict[str, Any]:
     return {
         "file": frame.filename,
         "line": frame.lineno,
@@ -168,7 +169,7 @@ def _record_frame(data: dict[str, Any]) -> StackFrame:
 def stall_to_record(stall: Stall) -> dict[str, Any]:
     """Flatten a localized stall into builtin types for JSON and for xdist."""
     blocking = stall.blocking_frame
-    frame = _frame_record(blocking) if blocking else dict.fromkeys(_FRAME_KEYS)
+    frame = frame_record(blocking) if blocking else dict.fromkeys(_FRAME_KEYS)
     return {
         "kind": "stall",
         "test_id": stall.test_id,
@@ -177,8 +178,8 @@ def stall_to_record(stall: Stall) -> dict[str, Any]:
         "threshold_ms": round(stall.threshold_seconds * 1000.0, 3),
         **frame,
         # From the test down, as in the terminal: the runner's frames tell a reader nothing.
-        "stack": [_frame_record(f) for f in trim_stack(stall.stack, stall.test_id.split("::")[0])],
-        "samples": [{**_frame_record(f), "count": n} for f, n in stall.samples],
+        "stack": [frame_record(f) for f in trim_stack(stall.stack, stall.test_id.split("::")[0])],
+        "samples": [{**frame_record(f), "count": n} for f, n in stall.samples],
         "running": stall.running,
         "loop_kind": stall.loop_kind,
         "thread": stall.thread_name,

@@ -13,7 +13,7 @@ from typing import Any
 
 from pytest_loopguard.calls.finding import CallFinding
 from pytest_loopguard.calls.static import static_hint
-from pytest_loopguard.report import relative_path, trim_stack
+from pytest_loopguard.report import frame_record, relative_path, trim_stack
 from pytest_loopguard.stall import StackFrame
 
 __all__ = ["finding_to_record", "format_record", "headline", "summary_lines"]
@@ -50,15 +50,6 @@ def finding_to_record(
         "thread": finding.thread_name,
         "static_rule": None if static is None else static[0],
         "static_hint": None if static is None else static[1],
-    }
-
-
-def _as_record(frame: StackFrame) -> dict[str, Any]:
-    return {
-        "file": frame.filename,
-        "line": frame.lineno,
-        "function": frame.function,
-        "source": frame.source_line,
     }
 
 
@@ -110,7 +101,7 @@ def format_record(record: dict[str, Any], test_file: str | None = None) -> str:
     if len(stack) > 1:
         lines.append("loop thread stack, test first:")
         for frame in stack:
-            lines.extend(_lines(_as_record(frame)))
+            lines.extend(_lines(frame_record(frame)))
     if record["static_hint"]:
         lines.append(record["static_hint"])
     return "\n".join(lines)
