@@ -33,6 +33,8 @@ class AsyncLibrary:
     run_takes_function: bool
     #: The async counterpart of open(), or None when the library has none.
     open_file: str | None
+    #: The async counterpart of pathlib.Path, or None when the library has none.
+    path: str | None
     #: Runs a child process and waits for it without blocking.
     run_process: str
     #: Runs a shell command without blocking.
@@ -47,6 +49,12 @@ class AsyncLibrary:
     primitives: frozenset[str]
     #: The library's own coroutine functions (handing one to a worker thread is a bug).
     coroutine_functions: frozenset[str]
+
+    def async_path(self) -> str:
+        """Return the async Path class to suggest: the library's own, else anyio's (it runs on asyncio)."""
+        path = self.path or ANYIO.path
+        assert path is not None, "anyio has an async Path"
+        return path
 
     def primitive(self, kind: str) -> str:
         """Return the library's counterpart of threading.`kind` ("trio.Lock"); asyncio's if none."""
@@ -67,6 +75,7 @@ ASYNCIO = AsyncLibrary(
     run="asyncio.run",
     run_takes_function=False,
     open_file=None,
+    path=None,
     run_process="asyncio.create_subprocess_exec",
     run_shell="asyncio.create_subprocess_shell",
     capture_shell="asyncio.create_subprocess_shell(cmd, stdout=asyncio.subprocess.PIPE)",
@@ -88,6 +97,7 @@ TRIO = AsyncLibrary(
     run="trio.run",
     run_takes_function=True,
     open_file="trio.open_file",
+    path="trio.Path",
     run_process="trio.run_process",
     run_shell="trio.run_process",
     capture_shell="trio.run_process(cmd, shell=True, capture_stdout=True)",
@@ -108,6 +118,7 @@ ANYIO = AsyncLibrary(
     run="anyio.run",
     run_takes_function=True,
     open_file="anyio.open_file",
+    path="anyio.Path",
     run_process="anyio.run_process",
     run_shell="anyio.run_process",
     capture_shell="anyio.run_process(cmd)",

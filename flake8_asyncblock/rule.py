@@ -191,7 +191,8 @@ class BlockingCallRule(Rule):
         """Return the message fields besides {call} for `node`, which calls `name`.
 
         The standard ones are {to_thread} ("asyncio.to_thread"), {callee} (the
-        call's function as written) and {to_thread_call} ("asyncio.to_thread(f, ...)").
+        call's function as written), {to_thread_call} ("asyncio.to_thread(f, ...)")
+        and {async_path} ("trio.Path" in a trio module, "anyio.Path" elsewhere).
         Return None to report nothing: the call cannot block (a zero timeout).
         """
         library = self.library
@@ -199,6 +200,7 @@ class BlockingCallRule(Rule):
             "to_thread": library.to_thread,
             "callee": ast.unparse(node.func),
             "to_thread_call": to_thread_call(library, node),
+            "async_path": library.async_path(),
         }
 
     def polled(self, method: str) -> set[str]:

@@ -32,7 +32,7 @@ class SyncPathIo(BlockingCallRule):
     slug = "sync-path-io"
     message = (
         "{call}() blocks the event loop on file I/O; use await {to_thread}({callee}, ...) "
-        "or anyio.Path/trio.Path"
+        "or {async_path}"
     )
     summary = (
         "Path.read_text()/write_text()/read_bytes()/write_bytes() inside an async def, on "

@@ -34,7 +34,7 @@ class FileMetadataCall(BlockingCallRule):
     slug = "file-metadata-call"
     message = (
         "{call}() waits for the file system on the event loop's thread; "
-        "use await {to_thread}({callee}, ...) or anyio.Path/trio.Path"
+        "use await {to_thread}({callee}, ...) or {async_path}"
     )
     summary = (
         "os.stat()/remove()/rename()/mkdir()/readlink()/..., os.path.exists()/getsize()/"

@@ -1,15 +1,21 @@
-"""libraries.py names tools that exist: every name resolves in the installed library."""
+"""libraries.py names tools that exist, and rules suggest the module's own library's tools."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import importlib
 import inspect
 import sys
+import textwrap
 
 import pytest
 
+from flake8_asyncblock import engine
 from flake8_asyncblock.libraries import LIBRARIES, AsyncLibrary
+from flake8_asyncblock.rules.abl121_sync_path_io import SyncPathIo
+from flake8_asyncblock.rules.abl124_file_metadata_call import FileMetadataCall
+from flake8_asyncblock.settings import Settings
 
 #: Names the table may suggest that appeared in a later Python than the oldest supported.
 _ADDED = {"asyncio.Barrier": (3, 11)}
@@ -59,3 +65,27 @@ def test_primitives_fall_back_to_asyncio_where_the_library_has_none() -> None:
 
 def test_the_module_library_is_picked_trio_first() -> None:
     assert [library.name for library in LIBRARIES] == ["trio", "anyio", "asyncio"]
+
+
+@pytest.mark.parametrize("library", LIBRARIES, ids=lambda library: library.name)
+def test_the_async_path_suggested_is_a_class_of_a_library_the_module_can_run(library: AsyncLibrary) -> None:
+    suggested = library.async_path()
+    assert inspect.isclass(_resolve(suggested)), suggested
+    # trio.Path only runs under trio; asyncio modules are pointed at anyio's, which runs on asyncio.
+    assert suggested.partition(".")[0] == ("anyio" if library.name == "asyncio" else library.name)
+
+
+@pytest.mark.parametrize(("library", "suggested"), [("trio", "trio.Path"), ("anyio", "anyio.Path"),
+                                                    ("asyncio", "anyio.Path")])
+def test_path_rules_suggest_the_modules_own_async_path(library: str, suggested: str) -> None:
+    source = textwrap.dedent(f"""
+        import {library}
+        import os
+        from pathlib import Path
+
+        async def load(name):
+            os.path.exists(name)
+            return Path(name).read_text()
+    """)
+    found = engine.check(ast.parse(source), [FileMetadataCall, SyncPathIo], Settings(), source)
+    assert [v.text.rpartition(" or ")[2] for v in found] == [suggested, suggested]
