@@ -74,6 +74,7 @@ SAMPLE_AFTER_FRACTION = 0.5
 MIN_CPU_FRACTION = 0.5
 MAX_SAMPLE_INTERVAL_SECONDS = 0.010
 MIN_WAKE_INTERVAL_SECONDS = 0.001
+MAX_ERRORS_KEPT = 100
 
 
 class StallDetector:
@@ -104,7 +105,8 @@ class StallDetector:
         self._closers: dict[WatchedLoop, Callable[[], None]] = {}
         # Loop thread id -> (CPU clock handle, CPU seconds when the watchdog last looked).
         self._cpu_marks: dict[int, tuple[object, float]] = {}
-        self._errors: list[BaseException] = []
+        self._errors: list[BaseException] = []  # the first MAX_ERRORS_KEPT
+        self.internal_error_count = 0  # every one, kept or not
         self.starved = 0
         self.started = False
         self._probes = make_probes(self)
@@ -292,5 +294,11 @@ class StallDetector:
     def internal_error(self, exc: BaseException) -> None:
         """Keep an error of a probe or of the watchdog; it must never reach the loop."""
         with self._lock:
-            if len(self._errors) < 100:
+            self.internal_error_count += 1
+            if len(self._errors) < MAX_ERRORS_KEPT:
                 self._errors.append(exc)
+
+    def internal_errors(self) -> list[BaseException]:
+        """Return the errors kept so far (`internal_error_count` counts them all), for the report."""
+        with self._lock:
+            return list(self._errors)

@@ -45,6 +45,9 @@ class PhaseGuard:
         # process's, and on an xdist controller those the workers sent.
         self.records: list[Stall] = []
         self.starved_in_workers = 0
+        # loopguard's own errors that xdist workers sent: how many, and their records.
+        self.error_count_in_workers = 0
+        self.errors_in_workers: list[dict[str, Any]] = []
         self.item: pytest.Item | None = None  # the item being run, once its setup began
         self.detector: StallDetector | None = None  # watches self.item; None: unguarded
         self.marker_error: str | None = None
@@ -95,6 +98,21 @@ class PhaseGuard:
         """Count the stretches dismissed as CPU starvation, here and in xdist workers."""
         here = 0 if self.started is None else self.started.starved
         return here + self.starved_in_workers
+
+    def internal_errors(self) -> tuple[int, list[dict[str, Any]]]:
+        """Count and describe loopguard's own errors, here and in xdist workers."""
+        detector = self.started
+        if detector is None:
+            count, errors = 0, []
+        else:
+            count, errors = detector.internal_error_count, detector.internal_errors()
+        if not count and not self.error_count_in_workers:
+            return 0, []
+        from pytest_loopguard import report
+
+        here = report.error_records(errors, str(self.config.rootpath))
+        records = report.merge_error_records([*here, *self.errors_in_workers])
+        return count + self.error_count_in_workers, records
 
     def phase_stalls(self, item: pytest.Item, phase: Phase) -> list[Stall]:
         """Return the stalls of the phase that just ended, allowed ones dropped."""

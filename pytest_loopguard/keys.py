@@ -10,7 +10,13 @@ import pytest
 
 from pytest_loopguard.options import Settings
 
-__all__ = ["REPORT_ATTRIBUTE", "SETTINGS_KEY", "WORKER_STARVED_KEY", "LoopguardWarning"]
+__all__ = [
+    "REPORT_ATTRIBUTE",
+    "SETTINGS_KEY",
+    "WORKER_ERRORS_KEY",
+    "WORKER_STARVED_KEY",
+    "LoopguardWarning",
+]
 
 
 class LoopguardWarning(pytest.PytestWarning):
@@ -23,6 +29,8 @@ REPORT_ATTRIBUTE = "loopguard_stalls"
 
 # The key of xdist's workeroutput that brings a worker's starved count to the controller.
 WORKER_STARVED_KEY = "loopguard_starved"
+# ... and its internal errors: (count, error records of `report.error_records`).
+WORKER_ERRORS_KEY = "loopguard_internal_errors"
 
 # The session's settings, read once at configure time.
 SETTINGS_KEY = pytest.StashKey[Settings]()

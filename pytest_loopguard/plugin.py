@@ -17,7 +17,12 @@ import pytest
 from pytest_loopguard import marker, options
 from pytest_loopguard.calls import settings as calls
 from pytest_loopguard.guard import PhaseGuard, make_guard
-from pytest_loopguard.keys import REPORT_ATTRIBUTE, SETTINGS_KEY, WORKER_STARVED_KEY
+from pytest_loopguard.keys import (
+    REPORT_ATTRIBUTE,
+    SETTINGS_KEY,
+    WORKER_ERRORS_KEY,
+    WORKER_STARVED_KEY,
+)
 
 __all__: list[str] = []
 
@@ -50,6 +55,9 @@ class WorkerReports:
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         output = getattr(node, "workeroutput", None) or {}
         self.guard.starved_in_workers += int(output.get(WORKER_STARVED_KEY, 0))
+        count, records = output.get(WORKER_ERRORS_KEY, (0, []))
+        self.guard.error_count_in_workers += int(count)
+        self.guard.errors_in_workers.extend(records)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -142,7 +150,8 @@ def pytest_terminal_summary(
     guard = config.stash[GUARD_KEY]
     records, starved = guard.records, guard.starved()
     call_records = config.stash[calls.CALL_RECORDS_KEY].records
-    if not records and not starved and not call_records:
+    error_count, errors = guard.internal_errors()
+    if not records and not starved and not call_records and not error_count:
         return
     from pytest_loopguard import report
 
@@ -158,6 +167,11 @@ def pytest_terminal_summary(
             terminalreporter.line(line)
     if starved:
         terminalreporter.write_sep("=", report.starved_line(starved), yellow=True)
+    if error_count:
+        headline, *details = report.internal_error_lines(error_count, errors)
+        terminalreporter.write_sep("=", headline, red=True)
+        for line in details:
+            terminalreporter.line(line)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -165,7 +179,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     guard = config.stash[GUARD_KEY]
     if _is_worker(config):
         # xdist gives a worker's config its workeroutput; pytest's type does not declare it.
-        config.workeroutput[WORKER_STARVED_KEY] = guard.starved()  # type: ignore[attr-defined]
+        output = config.workeroutput  # type: ignore[attr-defined]
+        output[WORKER_STARVED_KEY] = guard.starved()
+        output[WORKER_ERRORS_KEY] = guard.internal_errors()
         return
     settings = guard.settings
     if settings.report_path is None:
@@ -175,6 +191,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from pytest_loopguard import report
 
     call_records = config.stash[calls.CALL_RECORDS_KEY]
+    error_count, errors = guard.internal_errors()
     calls_used = call_records.used or settings.calls_mode != "off" or bool(call_records.records)
     document = report.report_document(
         guard.records,
@@ -183,6 +200,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         guard.starved(),
         calls=call_records.records if calls_used else None,
         calls_mode=settings.calls_mode,
+        internal_errors=errors,
+        internal_error_count=error_count,
     )
     path = _report_path(config, settings.report_path)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import traceback
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,10 +15,13 @@ __all__ = [
     "VERDICT",
     "format_ms",
     "format_over",
+    "error_records",
     "format_stall",
     "frame_record",
     "headline",
+    "internal_error_lines",
     "localize",
+    "merge_error_records",
     "record_to_stall",
     "relative_path",
     "report_document",
@@ -235,6 +239,51 @@ def starved_line(count: int) -> str:
     return f"loopguard: {what} not counted: the process got no CPU (machine overloaded)"
 
 
+def _error_where(exc: BaseException, rootdir: str | None) -> str | None:
+    """Name the innermost line an error came from (its cause's, for a wrapped one)."""
+    cause = exc.__cause__
+    tb = exc.__traceback__ or (cause.__traceback__ if cause is not None else None)
+    frames = traceback.extract_tb(tb)
+    if not frames:
+        return None
+    last = frames[-1]
+    return f"{relative_path(last.filename, rootdir)}:{last.lineno} in {last.name}"
+
+
+def error_records(errors: Iterable[BaseException], rootdir: str | None) -> list[dict[str, Any]]:
+    """Flatten loopguard's own errors for the summary, xdist and JSON: one record per kind."""
+    return merge_error_records(
+        {"error": f"{type(exc).__name__}: {exc}", "where": _error_where(exc, rootdir), "count": 1}
+        for exc in errors
+    )
+
+
+def merge_error_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add up the records of the same error at the same line (this process's and workers')."""
+    merged: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for record in records:
+        key = (record["error"], record["where"])
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = dict(record)
+        else:
+            seen["count"] += record["count"]
+    return list(merged.values())
+
+
+def internal_error_lines(count: int, records: Sequence[dict[str, Any]]) -> list[str]:
+    """Say that loopguard failed inside, how often and where: stalls may have gone unseen."""
+    what = "1 internal error" if count == 1 else f"{count} internal errors"
+    lines = [f"loopguard: {what}; loops or stalls may have gone unwatched"]
+    for record in records:
+        where = f" (at {record['where']})" if record["where"] else ""
+        lines.append(f"  {record['count']:>4}x {record['error']}{where}")
+    kept = sum(record["count"] for record in records)
+    if kept < count:
+        lines.append(f"  ({count - kept} more not kept)")
+    return lines
+
+
 def report_document(
     stalls: Iterable[Stall],
     threshold_ms: float,
@@ -242,6 +291,8 @@ def report_document(
     starved: int = 0,
     calls: Sequence[dict[str, Any]] | None = None,
     calls_mode: str = "off",
+    internal_errors: Sequence[dict[str, Any]] = (),
+    internal_error_count: int = 0,
 ) -> dict[str, Any]:
     """Turn the stalls into the JSON document written by --loopguard-report.
 
@@ -249,6 +300,9 @@ def report_document(
     because the loop thread got no CPU; a field added within version 1, as
     are `calls_mode` and `calls` (calls mode's records, `"kind": "call"`),
     present when calls mode was on for the session or some of its tests.
+    `internal_errors` (one record per error and line, with its `count`) and
+    `internal_error_count` (all of them, also those not kept) are loopguard's
+    own failures, added within version 1 too.
     """
     document: dict[str, Any] = {
         "version": REPORT_VERSION,
@@ -256,6 +310,8 @@ def report_document(
         "mode": mode,
         "starved": starved,
         "stalls": [stall_to_record(stall) for stall in stalls],
+        "internal_error_count": internal_error_count,
+        "internal_errors": list(internal_errors),
     }
     if calls is not None:
         document["calls_mode"] = calls_mode

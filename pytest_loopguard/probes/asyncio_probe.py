@@ -42,7 +42,7 @@ from asyncio import base_events, events
 from typing import Any
 
 from pytest_loopguard.probes.hub import Hub
-from pytest_loopguard.probes.patching import AttributePatch, wrapping
+from pytest_loopguard.probes.patching import AttributePatch, ProbeNotInstalled, wrapping
 from pytest_loopguard.probes.state import LoopState, describe
 
 __all__ = ["AsyncioProbe"]
@@ -63,7 +63,18 @@ class AsyncioProbe:
         self._handles: dict[int, events.Handle] = {}
 
     def install(self) -> None:
-        """Patch `BaseEventLoop.run_forever` and `close`, and `Handle._run`."""
+        """Patch `BaseEventLoop.run_forever` and `close`, and `Handle._run`.
+
+        If asyncio's internals are not what the probe expects, nothing stays
+        patched and the error says that asyncio loops are not watched.
+        """
+        try:
+            self._install()
+        except Exception as exc:
+            self.uninstall()
+            self.hub.internal_error(ProbeNotInstalled(self.kind, exc))
+
+    def _install(self) -> None:
         loop_cls, handle_cls = base_events.BaseEventLoop, events.Handle
         self._runs, self._handles = {}, {}
         self._patches = [

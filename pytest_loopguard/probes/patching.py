@@ -22,10 +22,22 @@ from typing import Any, TypeVar
 
 from pytest_loopguard.probes.hub import Hub
 
-__all__ = ["AttributePatch", "LazyProbe", "WhenImported", "wrapping"]
+__all__ = ["AttributePatch", "LazyProbe", "ProbeNotInstalled", "WhenImported", "wrapping"]
 
 _MISSING = object()
 _Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+class ProbeNotInstalled(Exception):
+    """A probe could not patch its library: loops of that kind run unwatched."""
+
+    def __init__(self, kind: str, cause: BaseException) -> None:
+        super().__init__(
+            f"{kind} loops are not watched: its probe could not be installed "
+            f"({type(cause).__name__}: {cause})"
+        )
+        self.kind = kind
+        self.__cause__ = cause
 
 
 def wrapping(wrapper: _Function, original: object) -> _Function:
@@ -59,18 +71,29 @@ class AttributePatch:
 
 
 class WhenImported(importlib.abc.MetaPathFinder):
-    """Call `callback(module)` once `module_name` is imported (now, if it already is)."""
+    """Call `callback(module)` once `module_name` is imported (now, if it already is).
 
-    def __init__(self, module_name: str, callback: Callable[[ModuleType], None]) -> None:
+    An exception of the callback goes to `on_error` when one is given, and
+    never reaches the code that imported the module; without `on_error` it
+    propagates.
+    """
+
+    def __init__(
+        self,
+        module_name: str,
+        callback: Callable[[ModuleType], None],
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
         self.module_name = module_name
         self.callback = callback
+        self.on_error = on_error
         self._searching = False
 
     def install(self) -> None:
         """Run the callback now if the module is loaded, else wait for its import."""
         module = sys.modules.get(self.module_name)
         if module is not None:
-            self.callback(module)
+            self._call(module)
         elif self not in sys.meta_path:
             sys.meta_path.insert(0, self)
 
@@ -94,10 +117,16 @@ class WhenImported(importlib.abc.MetaPathFinder):
 
     def _loaded(self, module: ModuleType) -> None:
         self.uninstall()
+        self._call(module)
+
+    def _call(self, module: ModuleType) -> None:
+        if self.on_error is None:
+            self.callback(module)
+            return
         try:
             self.callback(module)
-        except Exception:  # a failed patch must never break the user's import
-            pass
+        except Exception as exc:  # a failed patch must never break the user's import
+            self.on_error(exc)
 
 
 def _find_with_others(me: object, fullname: str, path: Any, target: Any) -> Any:
@@ -144,7 +173,7 @@ class LazyProbe:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._patch: AttributePatch | None = None
-        self._hook = WhenImported(self.trigger_module, self._patch_module)
+        self._hook = WhenImported(self.trigger_module, self._patch_module, self._not_installed)
 
     def install(self) -> None:
         """Patch now if the library is loaded, else when it gets imported."""
@@ -157,14 +186,16 @@ class LazyProbe:
             self._patch.restore()
             self._patch = None
 
-    def patch_for(self, module: ModuleType) -> AttributePatch | None:
-        """Return the patch to apply to the freshly imported `module`, or None."""
+    def patch_for(self, module: ModuleType) -> AttributePatch:
+        """Return the patch to apply to the freshly imported `module`; raise if there is none."""
         raise NotImplementedError
 
     def _patch_module(self, module: ModuleType) -> None:
         if self._patch is not None or not self.hub.started:
             return
         patch = self.patch_for(module)
-        if patch is not None:
-            self._patch = patch
-            patch.apply()
+        self._patch = patch
+        patch.apply()
+
+    def _not_installed(self, exc: Exception) -> None:
+        self.hub.internal_error(ProbeNotInstalled(self.kind, exc))

@@ -44,10 +44,8 @@ class TrioProbe(LazyProbe):
     kind = "trio"
     trigger_module = "trio._core._run"
 
-    def patch_for(self, module: ModuleType) -> AttributePatch | None:
-        original = getattr(module, "setup_runner", None)
-        if original is None:
-            return None
+    def patch_for(self, module: ModuleType) -> AttributePatch:
+        original = module.setup_runner  # a trio without it: AttributeError, not installed
         return AttributePatch(module, "setup_runner", _make_setup_runner(self.hub, original))
 
 

@@ -37,10 +37,8 @@ class UvloopProbe(LazyProbe):
     kind = "uvloop"
     trigger_module = "uvloop"
 
-    def patch_for(self, module: ModuleType) -> AttributePatch | None:
-        loop_cls = getattr(module, "Loop", None)
-        if loop_cls is None:
-            return None
+    def patch_for(self, module: ModuleType) -> AttributePatch:
+        loop_cls = module.Loop  # a uvloop without it: AttributeError, the probe is not installed
         wrapper = _make_run_forever(self.hub, loop_cls.run_forever)
         return AttributePatch(loop_cls, "run_forever", wrapper)
 

@@ -198,7 +198,8 @@ def test_report_document_wraps_records() -> None:
     record = stall_to_record(stall)
     document = report_document([stall], 100.0, "warn", starved=3)
     assert document == {
-        "version": 1, "threshold_ms": 100.0, "mode": "warn", "starved": 3, "stalls": [record]
+        "version": 1, "threshold_ms": 100.0, "mode": "warn", "starved": 3, "stalls": [record],
+        "internal_error_count": 0, "internal_errors": [],
     }
 
 
