@@ -32,7 +32,18 @@ if TYPE_CHECKING:
     from pytest_loopguard.detector import StallDetector
     from pytest_loopguard.stall import Phase, Stall
 
-__all__ = ["FailPhaseGuard", "PhaseGuard", "WarningPhaseGuard", "fail_phase", "make_guard"]
+__all__ = [
+    "RAISED_NOTE",
+    "FailPhaseGuard",
+    "PhaseGuard",
+    "WarningPhaseGuard",
+    "fail_phase",
+    "failure_text",
+    "make_guard",
+]
+
+# The last line of a warn-mode stall that the user's warnings filters turned into an error.
+RAISED_NOTE = "(loopguard warn mode: the LoopguardWarning was turned into an error by a warnings filter)"
 
 
 class PhaseGuard:
@@ -144,9 +155,7 @@ class PhaseGuard:
         self.records.extend(stalls)
         if self.settings.warn_only:
             return
-        test_file = report.relative_path(str(item.path), str(item.config.rootpath))
-        text = "\n\n".join(report.format_stall(s, rep.when, test_file) for s in stalls)
-        fail_phase(rep, text)
+        fail_phase(rep, failure_text(item, rep.when, stalls))
 
 
 class FailPhaseGuard(PhaseGuard):
@@ -158,16 +167,26 @@ class FailPhaseGuard(PhaseGuard):
 
 
 class WarningPhaseGuard(PhaseGuard):
-    """Warn-mode hooks: each phase is wrapped, so its warnings are raised inside it."""
+    """Warn-mode hooks: each phase is wrapped, so its warnings are raised inside it.
+
+    A phase warns whatever its outcome (passed, failed, xfail, an error in
+    setup). When the user's warnings filters turn the warning into an error
+    (`filterwarnings = error`, `-W error::...`), a phase that would have
+    passed fails, and its report shows the full stall report rather than a
+    traceback through this module; a phase that failed on its own keeps its
+    exception and gets the stall report as a section.
+    """
 
     def __init__(self, config: pytest.Config, settings: options.Settings) -> None:
         super().__init__(config, settings)
         self.pending: dict[Phase, list[Stall]] = {}
+        # Phases whose warning the filters raised: True when that failed the phase.
+        self.raised: dict[Phase, bool] = {}
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, Any, Any]:
         self.prepare(item)
-        self.pending = {}
+        self.pending, self.raised = {}, {}
         return (yield from self._warn_after(item, "setup"))
 
     @pytest.hookimpl(wrapper=True)
@@ -181,14 +200,34 @@ class WarningPhaseGuard(PhaseGuard):
     def phase_stalls(self, item: pytest.Item, phase: Phase) -> list[Stall]:
         return self.pending.pop(phase, []) if item is self.item else []
 
+    def add_to_report(self, item: pytest.Item, rep: pytest.TestReport, stalls: list[Stall]) -> None:
+        """Attach the records; a warning made an error gets the stall report as its text."""
+        super().add_to_report(item, rep, stalls)
+        failed_the_phase = self.raised.pop(rep.when, None)
+        if failed_the_phase is None:
+            return
+        text = failure_text(item, rep.when, stalls) + "\n" + RAISED_NOTE
+        if failed_the_phase and rep.failed:
+            rep.longrepr = f"loopguard: {text}"
+        else:
+            fail_phase(rep, text)
+
     def _warn_after(self, item: pytest.Item, phase: Phase) -> Generator[None, Any, Any]:
         try:
             result = yield
         except BaseException:
-            self.pending[phase] = super().phase_stalls(item, phase)
+            stalls = self.pending[phase] = super().phase_stalls(item, phase)
+            try:
+                _warn(item, stalls, phase)
+            except LoopguardWarning:  # made an error: the phase's own exception comes first
+                self.raised[phase] = False
             raise
         stalls = self.pending[phase] = super().phase_stalls(item, phase)
-        _warn(item, stalls, phase)
+        try:
+            _warn(item, stalls, phase)
+        except LoopguardWarning:
+            self.raised[phase] = True
+            raise
         return result
 
 
@@ -196,6 +235,14 @@ def make_guard(config: pytest.Config, settings: options.Settings) -> PhaseGuard:
     """Return the guard for this session's mode."""
     guard_class = WarningPhaseGuard if settings.warn_only else FailPhaseGuard
     return guard_class(config, settings)
+
+
+def failure_text(item: pytest.Item, phase: str, stalls: list[Stall]) -> str:
+    """Render a phase's stalls as the text of its failure, the stack cut at the test file."""
+    from pytest_loopguard import report
+
+    test_file = report.relative_path(str(item.path), str(item.config.rootpath))
+    return "\n\n".join(report.format_stall(s, phase, test_file) for s in stalls)
 
 
 def fail_phase(rep: pytest.TestReport, text: str) -> None:

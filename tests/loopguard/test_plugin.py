@@ -225,7 +225,9 @@ def test_warn_mode_warning_can_be_made_an_error(pytester: pytest.Pytester) -> No
         "error::pytest_loopguard.LoopguardWarning",
     )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["E   *LoopguardWarning: event loop blocked for *"])
+    result.stdout.fnmatch_lines(
+        ["loopguard: event loop blocked for * (limit 50 ms) during call", "blocking line:"]
+    )
 
 
 def test_allow_list_accepts_known_stalls(pytester: pytest.Pytester) -> None:
