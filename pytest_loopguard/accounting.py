@@ -19,6 +19,8 @@ the stretch, one when it first samples it) and a read when the stretch ends.
 What lies between a mark taken before the stretch and the stretch's start is
 unknown, so only what provably fell inside the stretch is subtracted: the
 figures are lower bounds, and a stretch is never dismissed on a guess.
+`most_cpu_wait` gives the other bound, all the wait the marks could hold:
+a stretch that is over the threshold even without it was surely the code's.
 
 The same figures say which cure fits: a loop thread that was on a CPU for
 most of its own time was computing (`cpu`), otherwise it waited (`waiting`).
@@ -29,6 +31,7 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 from pytest_loopguard.schedstat import ThreadTimes
+from pytest_loopguard.stall import StallKind
 
 __all__ = [
     "CPU_BOUND_FRACTION",
@@ -39,9 +42,10 @@ __all__ = [
     "Verdict",
     "account",
     "judge",
+    "most_cpu_wait",
 ]
 
-Kind = Literal["cpu", "waiting"]
+Kind = StallKind
 Verdict = Literal["stall", "cpu_wait", "gc"]
 
 # A stretch whose thread was on a CPU this much of its own time was computing.
@@ -109,6 +113,22 @@ def _inside(delta: float, mark_at: float, start: float, span: float) -> float:
     Before `start` the counter grew by at most the wall time that passed.
     """
     return min(span, max(0.0, delta - max(0.0, start - mark_at)))
+
+
+def most_cpu_wait(
+    start: float, end: float, before: ThreadMark | None, inside: ThreadMark | None,
+    final: ThreadTimes | None,
+) -> float | None:
+    """Return the most CPU wait the stretch [start, end] can hold; None when unknown.
+
+    All the wait since the earliest mark may have fallen inside it, and so may
+    the whole time from the stretch's start to a mark taken after it.
+    """
+    earliest = before if before is not None else inside
+    if final is None or earliest is None:
+        return None
+    grown = max(0.0, final.cpu_wait_seconds - earliest.times.cpu_wait_seconds)
+    return min(end - start, grown + max(0.0, earliest.at_seconds - start))
 
 
 def account(

@@ -46,6 +46,14 @@ sleeps instead of computing is dismissed the same way; that is rare, and
 documented as a limit. Stalls with samples (time.sleep and blocking I/O release
 the GIL, so they are always sampled) are recorded whatever the CPU time.
 
+Own time. Every stretch over the threshold is then accounted for
+(`accounting`): the run-queue wait of its thread (Linux schedstat, read by the
+watchdog at its wake-ups and when it first samples a long stretch, and once by
+the loop thread as the stretch ends) and the automatic GC pauses inside it
+(`gcpauses`) are taken out. A stretch that is not over the threshold without
+its CPU wait is dismissed and counted in `starved`; one that is over it only
+with its GC pauses is recorded as `gc_only`.
+
 Only one detector should be started at a time; a second one started inside
 the first (pytest's in-process pytester runs) works, but the first's wrappers
 then stay installed, inert, after it stops.
@@ -60,10 +68,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pytest_loopguard.accounting import StretchAccount, ThreadMark, account, most_cpu_wait
 from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.frames import capture_stack, default_is_user_frame
+from pytest_loopguard.gcpauses import GcPauses
 from pytest_loopguard.probes import make_probes
 from pytest_loopguard.probes.hub import Finding, WatchedLoop
+from pytest_loopguard.schedstat import SchedStat
 
 __all__ = ["MIN_CPU_FRACTION", "SAMPLE_AFTER_FRACTION", "WATCHDOG_NAME", "StallDetector"]
 
@@ -89,6 +100,8 @@ class StallDetector:
         *,
         watchdog: bool = True,
         cpu_clock: ThreadCpuClock | None = None,
+        schedstat: SchedStat | None = None,
+        gc_pauses: GcPauses | None = None,
     ) -> None:
         """Prepare a detector; `watchdog=False` leaves sampling to explicit `sample()` calls."""
         self._wake = threading.Event()  # set by stop() and by a threshold change
@@ -105,6 +118,13 @@ class StallDetector:
         self._closers: dict[WatchedLoop, Callable[[], None]] = {}
         # Loop thread id -> (CPU clock handle, CPU seconds when the watchdog last looked).
         self._cpu_marks: dict[int, tuple[object, float]] = {}
+        # CPU-wait accounting (see `accounting`): loop thread id -> native id, and the
+        # schedstat marks the watchdog took before and inside each thread's stretch.
+        self._schedstat = schedstat or SchedStat()
+        self._native: dict[int, int] = {}
+        self._before: dict[int, ThreadMark] = {}
+        self._inside: dict[int, tuple[int, ThreadMark]] = {}
+        self._gc = gc_pauses or GcPauses(clock)
         self._errors: list[BaseException] = []  # the first MAX_ERRORS_KEPT
         self.internal_error_count = 0  # every one, kept or not
         self.starved = 0
@@ -136,6 +156,7 @@ class StallDetector:
                 return
             self.started = True
         try:
+            self._gc.install()
             for probe in self._probes:
                 probe.install()
         except BaseException:
@@ -159,6 +180,7 @@ class StallDetector:
         self._thread = None
         for probe in reversed(self._probes):
             probe.uninstall()
+        self._gc.uninstall()
         for close in closers:  # loops still running in other threads go unprobed from now on
             close()
 
@@ -190,8 +212,9 @@ class StallDetector:
                 long_stretches.append((state, stretch))
             elif limit - busy < delay:
                 delay = limit - busy
-        self._note_cpu({state.thread_id for state, _ in long_stretches})
+        self._note_cpu({state.thread_id for state, _ in long_stretches}, now)
         if long_stretches:
+            self._mark_inside(long_stretches, now)
             self._sample_stacks(long_stretches)
             delay = min(threshold / 4, MAX_SAMPLE_INTERVAL_SECONDS)
         return max(delay, MIN_WAKE_INTERVAL_SECONDS)
@@ -225,8 +248,8 @@ class StallDetector:
             if stack:
                 state.add_sample(stretch, stack)
 
-    def _note_cpu(self, skip: set[int]) -> None:
-        """Note each loop thread's CPU time, except of those in a long stretch now."""
+    def _note_cpu(self, skip: set[int], now: float) -> None:
+        """Note each loop thread's CPU time and schedstat, except of those in a long stretch."""
         marks = self._cpu_marks
         read = self._cpu_clock.read
         for thread_id, (handle, _) in tuple(marks.items()):
@@ -236,8 +259,34 @@ class StallDetector:
             if cpu is None:  # the thread has ended; a new one with its id may have a mark now
                 if marks.get(thread_id, (None,))[0] is handle:
                     marks.pop(thread_id, None)
+                    self._forget_thread(thread_id)
             else:
                 marks[thread_id] = (handle, cpu)
+                self._mark(self._before, thread_id, now)
+
+    def _mark(self, marks: dict[int, ThreadMark], thread_id: int, now: float) -> None:
+        native = self._native.get(thread_id)
+        times = None if native is None else self._schedstat.read(native)
+        if times is not None:
+            marks[thread_id] = ThreadMark(now, times)
+
+    def _mark_inside(self, long_stretches: list[tuple[WatchedLoop, int]], now: float) -> None:
+        """Read schedstat once per long stretch, when the watchdog first sees it long."""
+        inside = self._inside
+        for state, stretch in long_stretches:
+            seen = inside.get(state.thread_id)
+            if seen is not None and seen[0] == stretch:
+                continue
+            native = self._native.get(state.thread_id)
+            times = None if native is None else self._schedstat.read(native)
+            if times is not None:
+                inside[state.thread_id] = (stretch, ThreadMark(now, times))
+
+    def _forget_thread(self, thread_id: int) -> None:
+        self._native.pop(thread_id, None)
+        self._before.pop(thread_id, None)
+        self._inside.pop(thread_id, None)
+        self._gc.forget(thread_id)
 
     # The Hub: what the probes call, from loop threads.
 
@@ -251,6 +300,9 @@ class StallDetector:
         if mark is not None and state.cpu_checked_in == thread_id:
             return
         state.cpu_checked_in = thread_id
+        self._native[thread_id] = threading.get_native_id()  # probes call this on its thread
+        # The loop's first stretch needs a mark before it; the watchdog may not wake in time.
+        self._mark(self._before, thread_id, self.clock())
         handle = self._cpu_clock.handle()
         # A new thread often gets the id of one that ended: the clock handle tells them apart.
         if handle is not None and (mark is None or mark[0] != handle):
@@ -270,21 +322,54 @@ class StallDetector:
         if cpu is not None:
             self._cpu_marks[thread_id] = (handle, cpu)
 
-    def was_starved(self, thread_id: int) -> bool:
-        """Tell whether the calling loop thread barely ran since the watchdog last noted it.
+    def judge_stretch(
+        self, thread_id: int, stretch: int, start: float, end: float, sampled: bool
+    ) -> StretchAccount | None:
+        """Account for a stretch over the threshold that ended on the calling loop thread.
 
-        Called on the loop thread when a stall without a sample ends; counts
-        the dismissed stretch.
+        Returns None, and counts the stretch in `starved`, when it was long
+        only because its thread waited for a CPU, or when it has no stack
+        sample and its thread barely ran, unless schedstat shows that it slept
+        rather than waited for a CPU (a blocking C callback such as
+        `time.sleep`, a watchdog that got no CPU in time); else its account.
         """
+        threshold = self.threshold_seconds
+        stretch_account, most_wait = self._account(thread_id, stretch, start, end)
+        if not sampled and self._barely_ran(thread_id) and (
+            most_wait is None
+            or stretch_account.wall_seconds - most_wait - stretch_account.gc_seconds <= threshold
+        ):
+            self._dismissed()
+            return None
+        if stretch_account.wall_seconds - stretch_account.cpu_wait_seconds <= threshold:
+            self._dismissed()
+            return None
+        return stretch_account
+
+    def _account(
+        self, thread_id: int, stretch: int, start: float, end: float
+    ) -> tuple[StretchAccount, float | None]:
+        """Return the stretch's account and the most CPU wait it can hold."""
+        native = self._native.get(thread_id)
+        final = None if native is None else self._schedstat.read(native)
+        inside_mark = self._inside.get(thread_id)
+        inside = inside_mark[1] if inside_mark is not None and inside_mark[0] == stretch else None
+        before = self._before.get(thread_id)
+        automatic, explicit = self._gc.overlap(thread_id, start, end)
+        stretch_account = account(start, end, before, inside, final, automatic, explicit)
+        return stretch_account, most_cpu_wait(start, end, before, inside, final)
+
+    def _dismissed(self) -> None:
+        with self._lock:
+            self.starved += 1
+
+    def _barely_ran(self, thread_id: int) -> bool:
+        """Tell whether the calling loop thread barely ran since the watchdog last noted it."""
         mark = self._cpu_marks.get(thread_id)
         if mark is None or thread_id != threading.get_ident():
             return False
         cpu = self._cpu_clock.read(mark[0])
-        if cpu is None or cpu - mark[1] >= self.threshold_seconds * MIN_CPU_FRACTION:
-            return False
-        with self._lock:
-            self.starved += 1
-        return True
+        return cpu is not None and cpu - mark[1] < self.threshold_seconds * MIN_CPU_FRACTION
 
     def record(self, finding: Finding) -> None:
         """Keep a finding of a probe until the next drain."""

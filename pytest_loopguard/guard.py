@@ -153,7 +153,8 @@ class PhaseGuard:
 
         setattr(rep, REPORT_ATTRIBUTE, [report.stall_to_record(s) for s in stalls])
         self.records.extend(stalls)
-        if self.settings.warn_only:
+        stalls = [s for s in stalls if not s.gc_only]  # GC pauses: the summary says them
+        if self.settings.warn_only or not stalls:
             return
         fail_phase(rep, failure_text(item, rep.when, stalls))
 
@@ -263,6 +264,8 @@ def _warn(item: pytest.Item, stalls: list[Stall], phase: Phase) -> None:
     from pytest_loopguard import report
 
     for stall in stalls:
+        if stall.gc_only:
+            continue
         frame = stall.blocking_frame
         filename, lineno = (str(item.path), 0) if frame is None else (frame.filename, frame.lineno)
         filename = os.path.join(item.config.rootpath, filename)

@@ -155,9 +155,10 @@ def pytest_terminal_summary(
         return
     from pytest_loopguard import report
 
-    if records:
+    lines = report.summary_lines(records)
+    if lines:
         terminalreporter.section("loopguard: tests that blocked the event loop, worst first")
-        for line in report.summary_lines(records):
+        for line in lines:
             terminalreporter.line(line)
     if call_records:
         from pytest_loopguard.calls import report as calls_report
@@ -165,6 +166,9 @@ def pytest_terminal_summary(
         terminalreporter.section("loopguard: blocking calls made on the event loop, by call site")
         for line in calls_report.summary_lines(call_records):
             terminalreporter.line(line)
+    gc_line = report.gc_pauses_line(records)
+    if gc_line:
+        terminalreporter.write_sep("=", gc_line, yellow=True)
     if starved:
         terminalreporter.write_sep("=", report.starved_line(starved), yellow=True)
     if error_count:

@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pytest_loopguard.accounting import CURES
 from pytest_loopguard.stall import StackFrame, Stall
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "error_records",
     "format_stall",
     "frame_record",
+    "gc_pauses_line",
     "headline",
     "internal_error_lines",
     "localize",
@@ -147,6 +149,7 @@ def format_stall(stall: Stall, phase: str, test_file: str | None = None) -> str:
             lines.append(f"  {count:>4}x {_where(frame)}")
             if frame.source_line:
                 lines.append(f"            {frame.source_line}")
+    lines.extend(_accounting_lines(stall))
     stack = trim_stack(stall.stack, test_file)
     if stack:
         lines.append("loop thread stack, test first:")
@@ -155,6 +158,21 @@ def format_stall(stall: Stall, phase: str, test_file: str | None = None) -> str:
     if stall.ended_with_loop:
         lines.append("the loop stopped while still blocked")
     return "\n".join(lines)
+
+
+def _accounting_lines(stall: Stall) -> list[str]:
+    """Say what was left out of the verdict and which cure fits the kind of stall."""
+    lines = []
+    left_out = []
+    if stall.cpu_wait_seconds >= 0.0005:
+        left_out.append(f"{format_ms(stall.cpu_wait_seconds)} waiting for a CPU")
+    if stall.gc_seconds >= 0.0005:
+        left_out.append(f"{format_ms(stall.gc_seconds)} in automatic garbage collection")
+    if left_out:
+        lines.append(f"left out of the verdict: {' and '.join(left_out)}")
+    if stall.kind is not None:
+        lines.append(f"cure: {CURES[stall.kind]}")
+    return lines
 
 
 def frame_record(frame: StackFrame) -> dict[str, Any]:
@@ -188,6 +206,13 @@ def stall_to_record(stall: Stall) -> dict[str, Any]:
         "loop_kind": stall.loop_kind,
         "thread": stall.thread_name,
         "ended_with_loop": stall.ended_with_loop,
+        # "kind" says which record type this is (a stall, a call): the stall's own kind,
+        # computing or waiting, is "stall_kind".
+        "stall_kind": stall.kind,
+        "cure": None if stall.kind is None else CURES[stall.kind],
+        "cpu_wait_ms": round(stall.cpu_wait_seconds * 1000.0, 3),
+        "gc_ms": round(stall.gc_seconds * 1000.0, 3),
+        "gc_only": stall.gc_only,
     }
 
 
@@ -205,6 +230,10 @@ def record_to_stall(record: dict[str, Any]) -> Stall:
         ended_with_loop=record["ended_with_loop"],
         test_id=record["test_id"],
         phase=record["phase"],
+        cpu_wait_seconds=record.get("cpu_wait_ms", 0.0) / 1000.0,
+        gc_seconds=record.get("gc_ms", 0.0) / 1000.0,
+        kind=record.get("stall_kind"),
+        gc_only=record.get("gc_only", False),
     )
 
 
@@ -212,6 +241,8 @@ def summary_lines(stalls: Iterable[Stall]) -> list[str]:
     """List the stalled tests, worst first: id, longest stall, limit, blocking line."""
     worst: dict[str, Stall] = {}
     for stall in stalls:
+        if stall.gc_only:
+            continue  # gc_pauses_line says them
         seen = worst.get(stall.test_id)
         if seen is None or stall.duration_seconds > seen.duration_seconds:
             worst[stall.test_id] = stall
@@ -284,6 +315,20 @@ def internal_error_lines(count: int, records: Sequence[dict[str, Any]]) -> list[
     return lines
 
 
+def gc_pauses_line(stalls: Iterable[Stall]) -> str | None:
+    """Say how many stretches only automatic garbage collection made longer than the limit."""
+    pauses = [stall for stall in stalls if stall.gc_only]
+    if not pauses:
+        return None
+    worst = max(pauses, key=lambda s: s.duration_seconds)
+    what = "1 stretch" if len(pauses) == 1 else f"{len(pauses)} stretches"
+    return (
+        f"loopguard: {what} over the limit only because of automatic garbage collection, "
+        f"not counted (longest {format_ms(worst.duration_seconds)}, "
+        f"{format_ms(worst.gc_seconds)} of it collecting, in {worst.test_id})"
+    )
+
+
 def report_document(
     stalls: Iterable[Stall],
     threshold_ms: float,
@@ -297,19 +342,23 @@ def report_document(
     """Turn the stalls into the JSON document written by --loopguard-report.
 
     `starved` counts the stretches over the limit that were not recorded
-    because the loop thread got no CPU; a field added within version 1, as
-    are `calls_mode` and `calls` (calls mode's records, `"kind": "call"`),
-    present when calls mode was on for the session or some of its tests.
+    because the loop thread got no CPU or waited for one, and `gc_pauses`
+    holds the stretches long only because of automatic garbage collection:
+    fields added within version 1, as are `calls_mode` and `calls` (calls
+    mode's records, `"kind": "call"`), present when calls mode was on for
+    the session or some of its tests.
     `internal_errors` (one record per error and line, with its `count`) and
     `internal_error_count` (all of them, also those not kept) are loopguard's
     own failures, added within version 1 too.
     """
+    stalls = list(stalls)
     document: dict[str, Any] = {
         "version": REPORT_VERSION,
         "threshold_ms": threshold_ms,
         "mode": mode,
         "starved": starved,
-        "stalls": [stall_to_record(stall) for stall in stalls],
+        "stalls": [stall_to_record(stall) for stall in stalls if not stall.gc_only],
+        "gc_pauses": [stall_to_record(stall) for stall in stalls if stall.gc_only],
         "internal_error_count": internal_error_count,
         "internal_errors": list(internal_errors),
     }

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-__all__ = ["LoopKind", "Phase", "StackFrame", "Stall"]
+__all__ = ["LoopKind", "Phase", "StackFrame", "Stall", "StallKind"]
 
 # The kinds of event loop a probe times.
 LoopKind = Literal["asyncio", "uvloop", "trio"]
 # The test phases a stall is charged to.
 Phase = Literal["setup", "call", "teardown"]
+# What the loop thread did during a stall: computed, or waited in a blocking call.
+StallKind = Literal["cpu", "waiting"]
 
 
 class StackFrame(NamedTuple):
@@ -54,3 +56,12 @@ class Stall(NamedTuple):
     # The pytest node id and phase it stalled; set by the guard.
     test_id: str = ""
     phase: Phase | None = None
+    # Seconds of the stretch its thread spent waiting for a CPU, and in automatic
+    # garbage collections: both left out of the verdict (see `accounting`).
+    cpu_wait_seconds: float = 0.0
+    gc_seconds: float = 0.0
+    # Computing or waiting, from the thread's CPU time; None where that is unknown.
+    kind: StallKind | None = None
+    # True when only automatic garbage collection made the stretch longer than the
+    # threshold: reported apart, not a failure of the test.
+    gc_only: bool = False

@@ -18,9 +18,11 @@ else of the detector. What a probe may rely on:
 - `record(finding)` hands a finished finding to the detector, from any thread;
   `drain()` gives it to the guard. A `Stall` today; a probe that records
   other findings (blocking calls) adds its type to `Finding`.
-- `was_starved(thread_id)`, called on the loop thread when a stall without any
-  stack sample ends, tells whether that thread barely got CPU since the
-  watchdog last looked (the stall is then dropped and counted, not recorded).
+- `judge_stretch(thread_id, stretch, start, end, sampled)`, called on the loop
+  thread when a stretch longer than the threshold ends, accounts for its wall
+  time (`accounting`): None when it was not the loop's own doing (its thread
+  waited for a CPU, or got none; the detector counts it), else the account,
+  which `accounting.judge` calls a stall or a garbage-collection pause.
 - `internal_error(exc)` keeps an error of the probe's own for the report; a
   probe catches its errors and never lets one reach the loop it watches.
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeAlias
 
+from pytest_loopguard.accounting import StretchAccount
 from pytest_loopguard.stall import LoopKind, StackFrame, Stall
 
 __all__ = ["Finding", "Hub", "Probe", "WatchedLoop"]
@@ -73,7 +76,9 @@ class Hub(Protocol):
 
     def record(self, finding: Finding) -> None: ...
 
-    def was_starved(self, thread_id: int) -> bool: ...
+    def judge_stretch(
+        self, thread_id: int, stretch: int, start: float, end: float, sampled: bool
+    ) -> StretchAccount | None: ...
 
     def internal_error(self, exc: BaseException) -> None: ...
 

@@ -12,7 +12,10 @@ thread and turns out longer than the threshold, `finish` collects the samples
 of that same stretch and records a Stall. Samples of any other stretch are
 ignored, so a sample taken just as a stretch ended never lands on the next one.
 A stall with no sample at all is first checked against the loop thread's CPU
-time (`Hub.was_starved`): one the thread barely ran for is not recorded.
+time (`Hub.judge_stretch`): one the thread barely ran for is not recorded.
+Every stall is then accounted for (`accounting`): a stretch long only because
+its thread waited for a CPU is dropped, one long only because of automatic
+garbage collection is recorded as `gc_only`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from pytest_loopguard.accounting import judge
 from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.stall import LoopKind, StackFrame, Stall
 
@@ -111,7 +115,9 @@ class LoopState:
             self._counts = {}
             self._stacks = {}
         ranked = tuple(sorted(counts.items(), key=lambda item: -item[1]))
-        if not ranked and hub.was_starved(self.thread_id):
+        start = now - duration
+        stretch = hub.judge_stretch(self.thread_id, self.stretch, start, now, bool(ranked))
+        if stretch is None:
             return  # the process was not scheduled: not a stall of this loop's code
         blocking = ranked[0][0] if ranked else None
         hub.record(
@@ -125,7 +131,11 @@ class LoopState:
                 samples=ranked,
                 running=None if ranked else self._running(),
                 ended_with_loop=ended_with_loop,
-                started_at=now - duration,
+                started_at=start,
+                cpu_wait_seconds=stretch.cpu_wait_seconds,
+                gc_seconds=stretch.gc_seconds,
+                kind=stretch.kind,
+                gc_only=judge(stretch, hub.threshold_seconds) == "gc",
             )
         )
 

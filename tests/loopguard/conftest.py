@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from detector_fakes import THRESHOLD, FakeClock, FakeCpuClock, FakeFrames, started
+from detector_fakes import (
+    THRESHOLD,
+    FakeClock,
+    FakeCpuClock,
+    FakeFrames,
+    FakeSchedStat,
+    started,
+)
 
 from pytest_loopguard.detector import StallDetector
 
@@ -24,7 +31,15 @@ def cpu(clock: FakeClock) -> FakeCpuClock:
 
 
 @pytest.fixture
-def detector(clock: FakeClock, frames: FakeFrames, cpu: FakeCpuClock):
+def schedstat(cpu: FakeCpuClock) -> FakeSchedStat:
+    return FakeSchedStat(cpu)
+
+
+@pytest.fixture
+def detector(clock: FakeClock, frames: FakeFrames, cpu: FakeCpuClock, schedstat: FakeSchedStat):
     yield from started(
-        StallDetector(THRESHOLD, clock=clock, frames=frames, watchdog=False, cpu_clock=cpu)
+        StallDetector(
+            THRESHOLD, clock=clock, frames=frames, watchdog=False, cpu_clock=cpu,
+            schedstat=schedstat,  # type: ignore[arg-type]  # the fake has SchedStat's API
+        )
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 from pytest_loopguard.detector import StallDetector
+from pytest_loopguard.schedstat import ThreadTimes
 
 THRESHOLD = 0.1
 
@@ -53,6 +54,28 @@ class FakeCpuClock:
         """Let wall time pass during which the thread did not run."""
         self.clock.advance(seconds)
         self.lost += seconds
+
+
+class FakeSchedStat:
+    """schedstat of every thread: on a CPU as the fake CPU clock says, waiting when told."""
+
+    available = True
+
+    def __init__(self, cpu: FakeCpuClock) -> None:
+        self.cpu = cpu
+        self.waited = 0.0
+
+    def read(self, native_id: int | None) -> ThreadTimes | None:
+        return ThreadTimes(self.cpu.clock.now - self.cpu.lost, self.waited)
+
+    def wait_for_cpu(self, seconds: float) -> None:
+        """Let wall time pass during which the thread was runnable but got no CPU."""
+        self.cpu.starve(seconds)
+        self.waited += seconds
+
+    def sleep(self, seconds: float) -> None:
+        """Let wall time pass during which the thread slept in a blocking call."""
+        self.cpu.starve(seconds)
 
 
 class FakeFrames:

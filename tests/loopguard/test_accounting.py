@@ -16,6 +16,7 @@ from pytest_loopguard.accounting import (
     ThreadMark,
     account,
     judge,
+    most_cpu_wait,
 )
 from pytest_loopguard.gcpauses import GcPauses
 from pytest_loopguard.schedstat import SchedStat, ThreadTimes
@@ -62,6 +63,24 @@ def test_cpu_wait_before_the_stretch_began_is_not_subtracted():
     stretch = account(10.0, 10.15, ThreadMark(9.95, times(1.0, 0.5)), None, times(1.0, 0.56))
     assert stretch.cpu_wait_seconds == pytest.approx(0.01)
     assert judge(stretch, THRESHOLD) == "stall"
+
+
+def test_the_most_cpu_wait_counts_all_since_the_earliest_mark_and_the_unmarked_head():
+    final = times(1.0, 0.56)
+    # Before the stretch: all 60 ms since the mark may lie inside it.
+    assert most_cpu_wait(10.0, 10.15, ThreadMark(9.95, times(1.0, 0.5)), None, final) == (
+        pytest.approx(0.06)
+    )
+    # Only a mark inside: the 50 ms before it may all have been waiting too.
+    assert most_cpu_wait(10.0, 10.15, None, ThreadMark(10.05, times(1.0, 0.5)), final) == (
+        pytest.approx(0.11)
+    )
+    # Never more than the stretch, and unknown without marks or a final reading.
+    assert most_cpu_wait(10.0, 10.15, ThreadMark(9.0, times(1.0, 0.0)), None, final) == (
+        pytest.approx(0.15)
+    )
+    assert most_cpu_wait(10.0, 10.15, None, None, final) is None
+    assert most_cpu_wait(10.0, 10.15, ThreadMark(9.95, times(1.0, 0.5)), None, None) is None
 
 
 def test_without_schedstat_the_stretch_is_judged_on_wall_time():

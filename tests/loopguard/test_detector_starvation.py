@@ -1,14 +1,24 @@
-"""StallDetector's starvation check: a stall with no sample is judged by the thread's CPU."""
+"""StallDetector's starvation check: a stall with no sample is judged by the thread's CPU.
+
+These run without schedstat (macOS, Windows, a hidden /proc), where the thread's
+CPU clock is all there is; test_detector_accounting has the same cases with it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from asyncio import base_events
+from types import SimpleNamespace
 
 import pytest
 from detector_fakes import THRESHOLD, run, write_app
 
 from pytest_loopguard.detector import StallDetector
+
+
+@pytest.fixture
+def schedstat() -> SimpleNamespace:
+    return SimpleNamespace(available=False, read=lambda native_id: None)
 
 
 def test_stall_without_a_sample_while_the_thread_did_not_run_is_not_counted(

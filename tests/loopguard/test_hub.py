@@ -35,10 +35,10 @@ def test_hub_declares_the_members_the_probes_rely_on() -> None:
         "clock",
         "deactivate",
         "internal_error",
+        "judge_stretch",
         "record",
         "started",
         "threshold_seconds",
-        "was_starved",
         "watched_loops",
     }
 

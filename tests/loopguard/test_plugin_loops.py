@@ -8,6 +8,7 @@ import pytest
 from loopguard_sessions import HELPERS, QUIET, run
 
 from pytest_loopguard.cputime import ThreadCpuClock
+from pytest_loopguard.schedstat import SchedStat
 
 BLOCK_LINE = "  helpers.py:4 in block"
 
@@ -162,8 +163,8 @@ def test_xdist_gives_the_same_failures_and_summary(pytester: pytest.Pytester) ->
     assert "not counted" not in plain.stdout.str() + spread.stdout.str()
 
 
-# A C call that keeps the GIL and sleeps: to the detector, the process got no CPU.
-# The loop runs in a thread of its own, so no frame of the test is on its stack.
+# A C call that keeps the GIL and sleeps: without schedstat, to the detector, the process
+# got no CPU. The loop runs in a thread of its own, so no frame of the test is on its stack.
 STARVED_TESTS = """
 import asyncio
 import ctypes
@@ -181,6 +182,13 @@ def test_starved(n):
     thread.start()
     thread.join()
 """
+# A platform without schedstat (macOS, Windows, a hidden /proc), in every xdist worker too.
+NO_SCHEDSTAT = """
+from pytest_loopguard import detector
+from pytest_loopguard.schedstat import SchedStat
+
+detector.SchedStat = lambda: SchedStat(read=lambda path: None)
+"""
 
 
 @pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["plain", "xdist"])
@@ -192,6 +200,7 @@ def test_stretches_dismissed_as_starvation_are_counted_in_the_summary_and_report
     if workers:
         pytest.importorskip("xdist")
     setup_session(pytester, STARVED_TESTS)
+    pytester.makeconftest(NO_SCHEDSTAT)
     result = run(pytester, "--loopguard=50ms", "--loopguard-report=stalls.json", *workers)
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
@@ -201,3 +210,18 @@ def test_stretches_dismissed_as_starvation_are_counted_in_the_summary_and_report
     assert "worst first" not in result.stdout.str()
     document = json.loads((pytester.path / "stalls.json").read_text())
     assert (document["starved"], document["stalls"]) == (2, [])
+
+
+def test_with_schedstat_a_gil_holding_sleep_is_a_stall_not_starvation(
+    pytester: pytest.Pytester,
+) -> None:
+    if not (ThreadCpuClock.available and SchedStat().available):
+        pytest.skip("needs a per-thread CPU clock and Linux schedstat")
+    setup_session(pytester, STARVED_TESTS)
+    result = run(pytester, "--loopguard=50ms", "--loopguard-report=stalls.json")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*no sample of the loop thread could be taken*",
+                                 "cure: the loop thread was waiting in a blocking call*"])
+    document = json.loads((pytester.path / "stalls.json").read_text())
+    assert document["starved"] == 0
+    assert [r["stall_kind"] for r in document["stalls"]] == ["waiting", "waiting"]

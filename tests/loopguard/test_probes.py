@@ -13,6 +13,7 @@ from detector_fakes import started
 from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.detector import StallDetector
 from pytest_loopguard.report import NO_SAMPLE, format_stall
+from pytest_loopguard.schedstat import SchedStat
 
 THRESHOLD = 0.05
 BLOCK = 0.2
@@ -161,11 +162,24 @@ def test_c_call_holding_the_gil_is_a_stall_without_a_sample(detector):
 
 
 @pytest.mark.skipif(not ThreadCpuClock.available, reason="no per-thread CPU clock")
-def test_gil_held_while_the_thread_does_not_run_is_dismissed_as_starvation(detector):
-    usleep = ctypes.PyDLL(None).usleep  # PyDLL keeps the GIL, like a starved process
+def test_without_schedstat_gil_held_while_the_thread_does_not_run_is_taken_for_starvation():
+    absent = SchedStat(read=lambda path: None)  # macOS, Windows, a hidden /proc
+    for detector in started(StallDetector(THRESHOLD, schedstat=absent)):
+        usleep = ctypes.PyDLL(None).usleep  # PyDLL keeps the GIL, like a starved process
+        run_in_thread(run_callback_alone(usleep, int(BLOCK * 1e6)))
+        assert detector.drain() == []
+        assert detector.starved == 1
+
+
+@pytest.mark.skipif(
+    not (ThreadCpuClock.available and SchedStat().available), reason="needs Linux schedstat"
+)
+def test_with_schedstat_a_c_call_sleeping_with_the_gil_held_is_a_stall(detector):
+    usleep = ctypes.PyDLL(None).usleep  # its thread sleeps: it does not wait for a CPU
     run_in_thread(run_callback_alone(usleep, int(BLOCK * 1e6)))
-    assert detector.drain() == []
-    assert detector.starved == 1
+    [stall] = detector.drain()
+    assert stall.blocking_frame is None
+    assert (stall.kind, detector.starved) == ("waiting", 0)
 
 
 def test_threshold_lowered_while_the_watchdog_sleeps_takes_effect_at_once():

@@ -200,6 +200,7 @@ def test_report_document_wraps_records() -> None:
     assert document == {
         "version": 1, "threshold_ms": 100.0, "mode": "warn", "starved": 3, "stalls": [record],
         "internal_error_count": 0, "internal_errors": [],
+        "gc_pauses": [],
     }
 
 

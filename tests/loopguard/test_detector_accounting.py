@@ -1,0 +1,207 @@
+"""StallDetector's accounting: CPU wait and GC pauses left out of the verdict, the kind kept."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+from detector_fakes import THRESHOLD, FakeSchedStat, run, started, write_app
+
+from pytest_loopguard.detector import StallDetector
+from pytest_loopguard.gcpauses import GcPauses
+
+
+def test_sampled_stretch_long_only_because_its_thread_waited_for_a_cpu_is_dismissed(
+    detector, clock, frames, schedstat, tmp_path
+):
+    frames.show((write_app(tmp_path), 2, "work"))
+
+    async def main():
+        detector.sample()  # a note before the stretch grows long
+        clock.advance(0.03)
+        schedstat.wait_for_cpu(0.03)
+        detector.sample()  # the watchdog sees it long and samples it
+        schedstat.wait_for_cpu(0.2)
+        clock.advance(0.02)
+        await asyncio.sleep(0)
+
+    run(main())
+    assert detector.drain() == []
+    assert detector.starved == 1
+
+
+def test_a_blocking_sleep_under_load_is_still_a_stall_that_waited(
+    detector, clock, frames, schedstat, tmp_path
+):
+    frames.show((write_app(tmp_path), 2, "work"))
+
+    async def main():
+        detector.sample()
+        schedstat.sleep(0.06)
+        detector.sample()
+        schedstat.sleep(0.2)
+        schedstat.wait_for_cpu(0.02)  # woken late: the machine was busy
+        await asyncio.sleep(0)
+
+    run(main())
+    [stall] = detector.drain()
+    assert stall.duration_seconds == pytest.approx(0.28)
+    assert stall.cpu_wait_seconds == pytest.approx(0.02)
+    assert stall.kind == "waiting"
+    assert not stall.gc_only
+
+
+def test_cpu_work_slowed_by_load_is_a_stall_of_its_own_time_that_computed(
+    detector, clock, frames, schedstat, tmp_path
+):
+    frames.show((write_app(tmp_path), 2, "work"))
+
+    async def main():
+        detector.sample()
+        clock.advance(0.06)
+        detector.sample()
+        for _ in range(3):
+            clock.advance(0.05)
+            schedstat.wait_for_cpu(0.05)
+        await asyncio.sleep(0)
+
+    run(main())
+    [stall] = detector.drain()
+    assert stall.cpu_wait_seconds == pytest.approx(0.15)
+    assert stall.kind == "cpu"
+
+
+def test_unsampled_stretch_whose_thread_waited_for_a_cpu_is_dismissed(detector, schedstat):
+    async def main():
+        detector.sample()  # the watchdog notes the thread, then gets no CPU itself
+        schedstat.wait_for_cpu(0.3)
+        await asyncio.sleep(0)
+
+    run(main())
+    assert detector.drain() == []
+    assert detector.starved == 1
+
+
+def test_unsampled_stretch_whose_thread_slept_is_a_stall(detector, schedstat):
+    def blocking_callback() -> None:  # a C callback such as time.sleep leaves no frame
+        schedstat.sleep(0.3)
+
+    async def main():
+        detector.sample()
+        asyncio.get_running_loop().call_soon(blocking_callback)
+        await asyncio.sleep(0)
+
+    run(main())
+    [stall] = detector.drain()
+    assert stall.blocking_frame is None
+    assert (stall.kind, stall.cpu_wait_seconds) == ("waiting", 0.0)
+    assert detector.starved == 0
+
+
+def test_unsampled_stretch_that_may_have_waited_for_a_cpu_is_given_the_doubt(
+    detector, clock, schedstat
+):
+    async def main():
+        detector.sample()
+        schedstat.wait_for_cpu(0.3)  # a stretch long only by waiting: dismissed
+        await asyncio.sleep(0)
+        # No mark since: this one's 0.15 s of sleep may as well be part of that wait.
+        schedstat.sleep(0.15)
+        await asyncio.sleep(0)
+
+    run(main())
+    assert detector.drain() == []
+    assert detector.starved == 2
+
+
+class FakeGc:
+    """A gc module whose collections the test runs by hand."""
+
+    def __init__(self, clock) -> None:
+        self.clock = clock
+        self.callbacks: list = []
+        self.collect_seconds = 0.2  # what gc.collect() costs in a big heap
+
+    def collect(self) -> int:
+        self.pause(self.collect_seconds)
+        return 0
+
+    def pause(self, seconds: float) -> None:
+        for callback in self.callbacks:
+            callback("start", {"generation": 2})
+        self.clock.advance(seconds)
+        for callback in self.callbacks:
+            callback("stop", {"generation": 2})
+
+
+@pytest.fixture
+def fake_gc(clock):
+    return FakeGc(clock)
+
+
+@pytest.fixture
+def gc_detector(clock, frames, cpu, schedstat, fake_gc):
+    yield from started(
+        StallDetector(
+            THRESHOLD, clock=clock, frames=frames, watchdog=False, cpu_clock=cpu,
+            schedstat=schedstat, gc_pauses=GcPauses(clock, gc_module=fake_gc),
+        )
+    )
+
+
+def test_a_stretch_long_only_because_of_an_automatic_collection_is_a_gc_pause(
+    gc_detector, clock, fake_gc
+):
+    async def main():
+        clock.advance(0.05)
+        fake_gc.pause(0.2)
+        await asyncio.sleep(0)
+
+    run(main())
+    [stall] = gc_detector.drain()
+    assert stall.gc_only
+    assert stall.gc_seconds == pytest.approx(0.2)
+
+
+def test_an_explicit_collection_stays_the_callers_stall(gc_detector, clock, fake_gc):
+    async def main():
+        clock.advance(0.05)
+        fake_gc.collect()  # the detector's wrapper: a collection the code asked for
+        await asyncio.sleep(0)
+
+    run(main())
+    [stall] = gc_detector.drain()
+    assert not stall.gc_only
+    assert stall.gc_seconds == 0.0
+
+
+def test_without_schedstat_stretches_are_judged_on_wall_time(clock, frames, cpu, tmp_path):
+    absent = SimpleNamespace(available=False, read=lambda native_id: None)
+    frames.show((write_app(tmp_path), 2, "work"))
+    detector = StallDetector(
+        THRESHOLD, clock=clock, frames=frames, watchdog=False, cpu_clock=cpu,
+        schedstat=absent,  # type: ignore[arg-type]
+    )
+
+    async def main():
+        detector.sample()
+        cpu.starve(0.06)
+        detector.sample()
+        cpu.starve(0.2)
+        await asyncio.sleep(0)
+
+    for _ in started(detector):
+        run(main())
+        [stall] = detector.drain()
+        assert stall.kind is None and stall.cpu_wait_seconds == 0.0
+
+
+def test_fake_schedstat_follows_the_cpu_clock(cpu, clock):
+    stat = FakeSchedStat(cpu)
+    before = stat.read(1)
+    stat.wait_for_cpu(0.1)
+    clock.advance(0.1)
+    after = stat.read(1)
+    assert after.cpu_wait_seconds - before.cpu_wait_seconds == pytest.approx(0.1)
+    assert after.on_cpu_seconds - before.on_cpu_seconds == pytest.approx(0.1)
