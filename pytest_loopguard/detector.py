@@ -10,6 +10,7 @@ Plain Python, no pytest. Interface (the plugin relies on exactly this)::
     )
     detector.start()                  # install the probes, start the watchdog; idempotent
     detector.threshold_seconds = 0.5  # takes effect at once, also for a stretch under way
+    detector.charge_in_flight()       # at a phase end: record stretches still under way
     stalls = detector.drain()         # Stalls recorded since the last drain; thread-safe
     detector.starved                  # stretches dismissed as CPU starvation (see below)
     detector.stop()                   # remove every patch, join the watchdog; idempotent
@@ -21,7 +22,9 @@ enter and leave their I/O poll, so a busy stretch is measured to within a few
 clock reads; uvloop can only be watched through a heartbeat timer, which bounds
 a stall to within a quarter of the threshold. A stretch longer than the
 threshold is a stall, recorded when it ends (on the loop's thread) or when the
-loop stops (`ended_with_loop=True`).
+loop stops (`ended_with_loop=True`), or, if still under way when a test phase
+ends, at once by `charge_in_flight` (`still_blocked=True`; its end then only
+brings the final length, `late=True`).
 
 Why a watchdog thread. A blocked loop cannot report what blocks it, so one
 daemon thread (`loopguard-watchdog`) samples the stack of every loop busy for
@@ -68,7 +71,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pytest_loopguard.accounting import StretchAccount, ThreadMark, account, most_cpu_wait
+from pytest_loopguard.accounting import StretchAccount, ThreadMark, account, judge, most_cpu_wait
 from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.frames import capture_stack, default_is_user_frame
 from pytest_loopguard.gcpauses import GcPauses
@@ -191,6 +194,36 @@ class StallDetector:
         with self._lock:
             findings, self._findings = self._findings, []
         return findings
+
+    def charge_in_flight(self) -> None:
+        """Record every stretch under way that is already a stall by own time, as still blocked.
+
+        The guard calls this at the end of each test phase, before `drain`: a
+        loop in another thread (a live server, a helper `asyncio.run`) blocked
+        then is charged to that phase with the samples so far. When the stretch
+        ends, its loop thread records only its final length (`Stall.late`).
+        """
+        now = self.clock()
+        threshold = self.threshold_seconds
+        for state in tuple(self._closers):
+            since = state.busy_since
+            if since is None or now - since <= threshold:
+                continue
+            try:
+                stretch = state.stretch
+                stretch_account, most_wait = self._account(state.thread_id, stretch, since, now)
+                if judge(stretch_account, threshold) == "cpu_wait":
+                    continue  # not (yet) the loop's own doing: judged when it ends
+                # Without a sample, only if it surely did not wait for a CPU (see judge_stretch).
+                unsampled_ok = most_wait is not None and (
+                    stretch_account.wall_seconds - most_wait - stretch_account.gc_seconds
+                    > threshold
+                )
+                stall = state.snapshot(stretch, now, stretch_account, unsampled_ok)
+                if stall is not None:
+                    self.record(stall)
+            except Exception as exc:  # a phase end must not fail on the detector's account
+                self.internal_error(exc)
 
     def sample(self) -> float:
         """Look at every running loop once, the watchdog's job; return when to look next.

@@ -94,7 +94,7 @@ class PhaseGuard:
             elif detector.threshold_seconds != threshold_seconds:
                 detector.threshold_seconds = threshold_seconds
             self.detector = detector
-            detector.drain()  # stalls from outside this test's phases belong to nobody
+            self.settle(detector.drain())  # others from outside this test's phases: nobody's
 
     def start_detector(self, threshold_seconds: float) -> StallDetector:
         """Start the session's detector on first use, so an unguarded run patches nothing."""
@@ -130,8 +130,20 @@ class PhaseGuard:
         detector = self.detector
         if detector is None or item is not self.item:
             return []
-        stalls = detector.drain()
+        detector.charge_in_flight()  # a loop still blocked now: this phase's stall
+        stalls = self.settle(detector.drain())
         return self.keep(item, stalls, phase) if stalls else stalls
+
+    def settle(self, stalls: list[Stall]) -> list[Stall]:
+        """Give the final length of stalls charged while still blocked to their records.
+
+        Returns the other stalls: no phase is charged for a late one.
+        """
+        if not any(stall.late for stall in stalls):
+            return stalls
+        from pytest_loopguard.attribution import settle_late
+
+        return settle_late(self.records, stalls)
 
     def keep(self, item: pytest.Item, stalls: list[Stall], phase: Phase) -> list[Stall]:
         """Drop allowed stalls; localize the rest and name their test and phase."""

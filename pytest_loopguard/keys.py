@@ -14,6 +14,7 @@ __all__ = [
     "REPORT_ATTRIBUTE",
     "SETTINGS_KEY",
     "WORKER_ERRORS_KEY",
+    "WORKER_FINALS_KEY",
     "WORKER_STARVED_KEY",
     "LoopguardWarning",
 ]
@@ -31,6 +32,8 @@ REPORT_ATTRIBUTE = "loopguard_stalls"
 WORKER_STARVED_KEY = "loopguard_starved"
 # ... and its internal errors: (count, error records of `report.error_records`).
 WORKER_ERRORS_KEY = "loopguard_internal_errors"
+# ... and the final lengths of its stalls charged while still blocked (`attribution.finals`).
+WORKER_FINALS_KEY = "loopguard_final_lengths"
 
 # The session's settings, read once at configure time.
 SETTINGS_KEY = pytest.StashKey[Settings]()

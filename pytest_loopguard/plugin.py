@@ -21,6 +21,7 @@ from pytest_loopguard.keys import (
     REPORT_ATTRIBUTE,
     SETTINGS_KEY,
     WORKER_ERRORS_KEY,
+    WORKER_FINALS_KEY,
     WORKER_STARVED_KEY,
 )
 
@@ -58,6 +59,11 @@ class WorkerReports:
         count, records = output.get(WORKER_ERRORS_KEY, (0, []))
         self.guard.error_count_in_workers += int(count)
         self.guard.errors_in_workers.extend(records)
+        finals = output.get(WORKER_FINALS_KEY)
+        if finals:
+            from pytest_loopguard.attribution import settle_finals
+
+            settle_finals(self.guard.records, finals)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -181,11 +187,17 @@ def pytest_terminal_summary(
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     guard = config.stash[GUARD_KEY]
+    if guard.started is not None:  # the final length of stalls charged while still blocked
+        guard.settle(guard.started.drain())
     if _is_worker(config):
         # xdist gives a worker's config its workeroutput; pytest's type does not declare it.
         output = config.workeroutput  # type: ignore[attr-defined]
         output[WORKER_STARVED_KEY] = guard.starved()
         output[WORKER_ERRORS_KEY] = guard.internal_errors()
+        if any(stall.still_blocked for stall in guard.records):
+            from pytest_loopguard.attribution import finals
+
+            output[WORKER_FINALS_KEY] = finals(guard.records)
         return
     settings = guard.settings
     if settings.report_path is None:

@@ -13,6 +13,7 @@ from pytest_loopguard.stall import StackFrame, Stall
 
 __all__ = [
     "NO_SAMPLE",
+    "STILL_BLOCKED",
     "VERDICT",
     "format_ms",
     "format_over",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 VERDICT = "event loop blocked for {duration} (limit {limit})"
+STILL_BLOCKED = "still blocked when the phase ended: the stall lasted at least this long"
 NO_SAMPLE = "no sample of the loop thread could be taken while it was blocked"
 REPORT_VERSION = 1
 _FRAME_KEYS = ("file", "line", "function", "source")
@@ -155,6 +157,8 @@ def format_stall(stall: Stall, phase: str, test_file: str | None = None) -> str:
         lines.append("loop thread stack, test first:")
         for frame in stack:
             lines.extend(_frame_lines(frame))
+    if stall.still_blocked:
+        lines.append(STILL_BLOCKED)
     if stall.ended_with_loop:
         lines.append("the loop stopped while still blocked")
     return "\n".join(lines)
@@ -213,6 +217,11 @@ def stall_to_record(stall: Stall) -> dict[str, Any]:
         "cpu_wait_ms": round(stall.cpu_wait_seconds * 1000.0, 3),
         "gc_ms": round(stall.gc_seconds * 1000.0, 3),
         "gc_only": stall.gc_only,
+        "still_blocked": stall.still_blocked,
+        "final_duration_ms": (
+            None if stall.final_duration_seconds is None
+            else round(stall.final_duration_seconds * 1000.0, 3)
+        ),
     }
 
 
@@ -234,6 +243,11 @@ def record_to_stall(record: dict[str, Any]) -> Stall:
         gc_seconds=record.get("gc_ms", 0.0) / 1000.0,
         kind=record.get("stall_kind"),
         gc_only=record.get("gc_only", False),
+        still_blocked=record.get("still_blocked", False),
+        final_duration_seconds=(
+            None if record.get("final_duration_ms") is None
+            else record["final_duration_ms"] / 1000.0
+        ),
     )
 
 
@@ -256,9 +270,20 @@ def summary_lines(stalls: Iterable[Stall]) -> list[str]:
         lines.append(
             f"{stall.test_id} ({stall.phase}): "
             f"{format_over(stall.duration_seconds, stall.threshold_seconds)} "
-            f"(limit {format_ms(stall.threshold_seconds)}) at {where}"
+            f"(limit {format_ms(stall.threshold_seconds)}) at {where}{_still_blocked_note(stall)}"
         )
     return lines
+
+
+def _still_blocked_note(stall: Stall) -> str:
+    if not stall.still_blocked:
+        return ""
+    if stall.final_duration_seconds is None:
+        return ", still blocked when the phase ended"
+    return (
+        ", still blocked when the phase ended; "
+        f"it lasted {format_ms(stall.final_duration_seconds)} in all"
+    )
 
 
 def starved_line(count: int) -> str:

@@ -65,3 +65,10 @@ class Stall(NamedTuple):
     # True when only automatic garbage collection made the stretch longer than the
     # threshold: reported apart, not a failure of the test.
     gc_only: bool = False
+    # True when charged at the end of a test phase while its loop was still blocked
+    # (duration and samples so far); `final_duration_seconds` is its whole length,
+    # once it ended. `late` marks the detector's record of that end, which the guard
+    # folds into the charged stall: no phase is charged for it.
+    still_blocked: bool = False
+    final_duration_seconds: float | None = None
+    late: bool = False

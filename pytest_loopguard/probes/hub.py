@@ -26,6 +26,9 @@ else of the detector. What a probe may rely on:
 - `internal_error(exc)` keeps an error of the probe's own for the report; a
   probe catches its errors and never lets one reach the loop it watches.
 
+What the detector may ask of a `WatchedLoop` besides its fields: `add_sample`
+(the watchdog) and `snapshot` (at a phase end, for a stretch still under way).
+
 Nothing here takes the detector's lock, and the hot path (a loop iteration)
 touches only `clock`, `threshold_seconds` and the probe's own `LoopState`.
 """
@@ -54,6 +57,15 @@ class WatchedLoop(Protocol):
     cpu_checked_in: int | None  # the hub's: thread whose CPU clock it checked for this loop
 
     def add_sample(self, stretch: int, stack: tuple[StackFrame, ...]) -> None: ...
+
+    def snapshot(
+        self, stretch: int, now: float, account: StretchAccount, unsampled_ok: bool
+    ) -> Stall | None:
+        """Charge the stretch under way as a stall so far; None if it has ended.
+
+        Also None, and nothing charged, when it has no sample and not `unsampled_ok`.
+        """
+        ...
 
 
 class Hub(Protocol):

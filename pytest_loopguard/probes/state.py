@@ -13,6 +13,12 @@ of that same stretch and records a Stall. Samples of any other stretch are
 ignored, so a sample taken just as a stretch ended never lands on the next one.
 A stall with no sample at all is first checked against the loop thread's CPU
 time (`Hub.judge_stretch`): one the thread barely ran for is not recorded.
+
+At the end of a test phase the detector may charge a stretch still under way
+(`snapshot`, from the guard's thread): the stall so far, with its samples. The
+state's lock makes that and the loop thread's own record of the stretch
+exclusive: the loop thread then records only the stretch's final length
+(`Stall.late`), which no phase is charged for.
 Every stall is then accounted for (`accounting`): a stretch long only because
 its thread waited for a CPU is dropped, one long only because of automatic
 garbage collection is recorded as `gc_only`.
@@ -21,9 +27,10 @@ garbage collection is recorded as `gc_only`.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
-from pytest_loopguard.accounting import judge
+from pytest_loopguard.accounting import StretchAccount, judge
 from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.stall import LoopKind, StackFrame, Stall
 
@@ -31,6 +38,8 @@ __all__ = ["LoopState", "describe"]
 
 # Longest `Stall.running` text; a task repr can carry a long coroutine chain.
 MAX_RUNNING_CHARS = 300
+# How long a phase end waits for a loop thread that is recording the stretch it looked at.
+RECORD_WAIT_SECONDS = 0.05
 
 
 class LoopState:
@@ -45,6 +54,9 @@ class LoopState:
         "current",
         "running_of",
         "cpu_checked_in",
+        "_charged",
+        "_closing",
+        "_recorded",
         "_lock",
         "_sample_stretch",
         "_counts",
@@ -65,6 +77,10 @@ class LoopState:
         self.running_of: Callable[[], str | None] | None = None
         # The thread whose CPU clock handle the detector last checked for this loop.
         self.cpu_checked_in: int | None = None
+        # (stretch, start) charged at a phase end while under way; -1: none.
+        self._charged: tuple[int, float] = (-1, 0.0)
+        self._closing = -1  # the stretch the loop thread is recording now
+        self._recorded = -1  # the last stretch the loop thread recorded (or dismissed)
         self._lock = threading.Lock()  # the samples; taken by the watchdog and by finish
         self._sample_stretch = -1
         self._counts: dict[StackFrame, int] = {}
@@ -105,43 +121,116 @@ class LoopState:
             self.hub.internal_error(exc)
 
     def _record(self, now: float, duration: float, ended_with_loop: bool) -> None:
+        stretch = self.stretch
+        try:
+            self._record_stretch(stretch, now, duration, ended_with_loop)
+        finally:
+            self._recorded = stretch
+
+    def _record_stretch(
+        self, stretch: int, now: float, duration: float, ended_with_loop: bool
+    ) -> None:
         hub = self.hub
         with self._lock:
-            if self._sample_stretch == self.stretch:
+            if self._sample_stretch == stretch:
                 counts, stacks = self._counts, self._stacks
             else:
                 counts, stacks = {}, {}
             self._sample_stretch = -1
             self._counts = {}
             self._stacks = {}
+            self._closing = stretch
+            charged, charged_start = self._charged
         ranked = tuple(sorted(counts.items(), key=lambda item: -item[1]))
-        start = now - duration
-        stretch = hub.judge_stretch(self.thread_id, self.stretch, start, now, bool(ranked))
-        if stretch is None:
-            return  # the process was not scheduled: not a stall of this loop's code
-        blocking = ranked[0][0] if ranked else None
-        hub.record(
-            Stall(
-                duration_seconds=duration,
-                threshold_seconds=hub.threshold_seconds,
-                loop_kind=self.kind,
-                thread_name=threading.current_thread().name,  # finish runs on the loop's thread
-                blocking_frame=blocking,
-                stack=stacks[blocking] if blocking is not None else (),
-                samples=ranked,
-                running=None if ranked else self._running(),
-                ended_with_loop=ended_with_loop,
-                started_at=start,
-                cpu_wait_seconds=stretch.cpu_wait_seconds,
-                gc_seconds=stretch.gc_seconds,
-                kind=stretch.kind,
-                gc_only=judge(stretch, hub.threshold_seconds) == "gc",
+        if charged == stretch:  # charged at a phase end: only its final length is news
+            hub.record(
+                self._stall(charged_start, now, ranked, stacks, ended_with_loop)._replace(
+                    late=True
+                )
             )
+            return
+        start = now - duration
+        account = hub.judge_stretch(self.thread_id, stretch, start, now, bool(ranked))
+        if account is None:
+            return  # the process was not scheduled: not a stall of this loop's code
+        hub.record(self._judged(self._stall(start, now, ranked, stacks, ended_with_loop), account))
+
+    def snapshot(
+        self, stretch: int, now: float, account: StretchAccount, unsampled_ok: bool
+    ) -> Stall | None:
+        """Charge the stretch under way as a stall so far, with the samples taken so far.
+
+        Called from another thread at the end of a test phase. None when the
+        stretch has ended, was charged before, or its loop thread is recording
+        it: then that record is waited for (briefly), so the phase still gets
+        it. None, and nothing charged, when it has no sample yet and not
+        `unsampled_ok`.
+        """
+        counts: dict[StackFrame, int] = {}
+        stacks: dict[StackFrame, tuple[StackFrame, ...]] = {}
+        with self._lock:
+            since = self.busy_since
+            if self.stretch != stretch or since is None or self._charged[0] == stretch:
+                return None  # ended, or charged at an earlier phase end
+            closing = self._closing == stretch
+            if not closing:
+                if self._sample_stretch == stretch:
+                    counts, stacks = dict(self._counts), dict(self._stacks)
+                elif not unsampled_ok:
+                    return None
+                self._charged = (stretch, since)
+        if closing:
+            deadline = time.monotonic() + RECORD_WAIT_SECONDS
+            while self._recorded != stretch and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            return None
+        ranked = tuple(sorted(counts.items(), key=lambda item: -item[1]))
+        stall = self._stall(since, now, ranked, stacks, False, _thread_name(self.thread_id))
+        return self._judged(stall, account)._replace(still_blocked=True)
+
+    def _judged(self, stall: Stall, account: StretchAccount) -> Stall:
+        return stall._replace(
+            cpu_wait_seconds=account.cpu_wait_seconds,
+            gc_seconds=account.gc_seconds,
+            kind=account.kind,
+            gc_only=judge(account, self.hub.threshold_seconds) == "gc",
+        )
+
+    def _stall(
+        self,
+        start: float,
+        now: float,
+        ranked: tuple[tuple[StackFrame, int], ...],
+        stacks: dict[StackFrame, tuple[StackFrame, ...]],
+        ended_with_loop: bool,
+        thread_name: str | None = None,
+    ) -> Stall:
+        blocking = ranked[0][0] if ranked else None
+        return Stall(
+            duration_seconds=now - start,
+            threshold_seconds=self.hub.threshold_seconds,
+            loop_kind=self.kind,
+            # None: called on the loop's own thread (finish runs there).
+            thread_name=thread_name or threading.current_thread().name,
+            blocking_frame=blocking,
+            stack=stacks[blocking] if blocking is not None else (),
+            samples=ranked,
+            running=None if ranked else self._running(),
+            ended_with_loop=ended_with_loop,
+            started_at=start,
         )
 
     def _running(self) -> str | None:
         running_of = self.running_of
         return describe(self.current) if running_of is None else running_of()
+
+
+def _thread_name(thread_id: int) -> str:
+    """Name a thread from another one."""
+    for thread in threading.enumerate():
+        if thread.ident == thread_id:
+            return thread.name
+    return f"thread {thread_id}"
 
 
 def describe(running: object) -> str | None:
