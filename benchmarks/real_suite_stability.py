@@ -1,7 +1,8 @@
 """Real-suite stability check: does loopguard change any outcome of anyio's own test suite?
 
 Run `python benchmarks/real_suite_stability.py` (`--rounds 3` for more runs, `--load 0` for an
-idle machine, `--ref <commit>` to measure another commit of loopguard, `-k EXPR` to narrow).
+idle machine, `--ref <commit>` to measure another commit of loopguard, `-k EXPR` to narrow,
+`--no-xdist` or `--xdist-only` for half the runs).
 
 The first run builds `benchmarks/.work/real-suite-env`, a virtual environment of its own with
 anyio's sdist (pinned below; its `tests/` folder is the suite), anyio's `test` dependency group
@@ -185,7 +186,7 @@ def compare(
 
 
 def _counts(document: dict) -> str:
-    keys = ("starved", "gc_only", "cpu_wait_dismissed", "internal_errors")
+    keys = ("stalls", "starved", "gc_pauses", "internal_error_count")
     found = [f"{key} {len(document[key]) if isinstance(document[key], list) else document[key]}"
              for key in keys if key in document]
     return ", ".join(found) or "no counts"
@@ -197,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", type=int, default=2, help="CPU spinners (default 2)")
     parser.add_argument("--threshold", default="100ms")
     parser.add_argument("--ref", default="HEAD", help="loopguard commit (default HEAD)")
-    parser.add_argument("--no-xdist", action="store_true", help="only the runs without -n 2")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--no-xdist", action="store_true", help="only the runs without -n 2")
+    only.add_argument("--xdist-only", action="store_true", help="only the runs with -n 2")
     parser.add_argument("-k", dest="keyword", default=None)
     args = parser.parse_args(argv)
     try:
@@ -209,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"{PROJECT} {VERSION} suite, loopguard {commit[:10]}, --loopguard={args.threshold}, "
           f"{args.load} CPU spinners, {args.rounds} round(s)")
-    modes = (False,) if args.no_xdist else (False, True)
+    modes = (False,) if args.no_xdist else (True,) if args.xdist_only else (False, True)
     totals = {mode: 0 for mode in modes}
     spinners = start_load(args.load)
     try:
