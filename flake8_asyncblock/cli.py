@@ -5,29 +5,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import multiprocessing
 import os
-import signal
 import sys
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from flake8_asyncblock import __version__
-from flake8_asyncblock.config import load_config
+from flake8_asyncblock.cache import FOLDER, Cache
+from flake8_asyncblock.config import Config, load_config
 from flake8_asyncblock.discover import discover
 from flake8_asyncblock.explain import describe_rule, list_rules
 from flake8_asyncblock.options import OPTIONS, UsageError
+from flake8_asyncblock.pool import PARALLEL_THRESHOLD, cached_map, pool_size
 from flake8_asyncblock.project import check_project, helper_codes
 from flake8_asyncblock.report import Exit, Reporter
-from flake8_asyncblock.results import FileResult
-from flake8_asyncblock.runner import Job, Mode, check_file
+from flake8_asyncblock.results import FileError, FileResult
+from flake8_asyncblock.runner import Job, Mode, analyse
 from flake8_asyncblock.write import apply
 
 __all__ = ["PARALLEL_THRESHOLD", "build_parser", "main"]
-
-#: Fewer files than this are checked in this process: starting workers costs more.
-PARALLEL_THRESHOLD = 48
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,20 +104,46 @@ def _check(args: argparse.Namespace) -> int:
         reporter = Reporter(values["format"], mode, out, sys.stderr, values["statistics"])
         reporter.problems(found.problems)
         if not found.files and not found.problems:
-            print("asyncblock: warning: no Python files found under "
-                  + ", ".join(paths), file=sys.stderr)
+            _warn("no Python files found under " + ", ".join(paths))
+        cache = _cache(config, job, from_flag="cache-dir" in flags)
+        size = functools.partial(pool_size, jobs=values["jobs"])
         if job.codes & helper_codes():  # ABL2xx: follow helpers across the files
-            results = check_project(found.files, job,
-                                    functools.partial(_workers, jobs=values["jobs"]))
+            results = check_project(found.files, job, size, cache)
         else:
-            results = _run(found.files, job, values["jobs"])
+            results = cached_map(analyse, found.files, job, size, cache, "result", _unreadable)
         try:
             for result in results:
                 reporter.file(apply(result) if mode == "fix" else result)
         finally:
             results.close()  # stops the workers when the loop ends early
+        cache.save()  # only a whole run is saved: an interrupted one keeps the old cache
         status = reporter.close()
     return Exit.CLEAN if status == Exit.FINDINGS and values["exit-zero"] else status
+
+
+def _cache(config: Config, job: Job, from_flag: bool) -> Cache:
+    """The cache of results for this job's settings, or one that keeps nothing (`--no-cache`).
+
+    The folder is relative to the configuration file's folder (the current
+    folder without one, or for `--cache-dir`), as ruff places `.ruff_cache`.
+    """
+    values = config.values
+    if values["no-cache"]:
+        return Cache(None, "", _warn)
+    base = config.source.parent if config.source is not None and not from_flag else Path.cwd()
+    folder = base / (values["cache-dir"] or FOLDER)
+    settings = job.settings
+    salt = repr((sorted(job.codes), sorted(settings.blocking), settings.range_limit, job.mode,
+                 job.unsafe, job.per_file_ignores))
+    return Cache(folder, salt, _warn)
+
+
+def _warn(line: str) -> None:
+    print(f"asyncblock: warning: {line}", file=sys.stderr)
+
+
+def _unreadable(path: str, error: FileError) -> FileResult:
+    return FileResult(path, error=error)
 
 
 @contextlib.contextmanager
@@ -135,33 +158,3 @@ def _output(path: str | None) -> Iterator[TextIO]:
         raise UsageError(f"--output-file: cannot write {path}: {exc.strerror or exc}") from None
     with stream:
         yield stream
-
-
-def _run(files: list[str], job: Job, jobs: int | None) -> Generator[FileResult, None, None]:
-    """Yield each file's result in order: in this process, or from workers for large trees."""
-    workers, chunk = _workers(len(files), jobs)
-    if workers < 2:
-        yield from (check_file(path, job) for path in files)
-        return
-    # The parent alone answers Ctrl-C.
-    with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
-        yield from pool.imap(functools.partial(check_file, job=job), files, chunksize=chunk)
-
-
-def _workers(files: int, jobs: int | None) -> tuple[int, int]:
-    """Return the processes and files per task; small tasks keep the output flowing."""
-    workers = min(jobs or _cores(), files)
-    if workers < 2 or files < PARALLEL_THRESHOLD:
-        return 1, 1
-    return workers, max(1, min(16, files // (workers * 8)))
-
-
-def _ignore_interrupts() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1

@@ -18,7 +18,7 @@ __all__ = ["DEFAULT_EXCLUDES", "Discovery", "discover", "is_excluded", "matches"
 #: default `exclude`, which no longer holds `build`); folders holding a
 #: `pyvenv.cfg` are skipped too. A path named on the command line is always entered.
 DEFAULT_EXCLUDES = frozenset({
-    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints",
+    ".asyncblock_cache", ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints",
     ".mypy_cache", ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache",
     ".svn", ".tox", ".venv", ".vscode", "__pycache__", "__pypackages__", "_build", "buck-out",
     "dist", "node_modules", "site-packages", "venv",
@@ -96,14 +96,14 @@ def _walk(top: str, exclude: Sequence[str], ignored: frozenset[str],
             if d not in DEFAULT_EXCLUDES
             and not _is_virtualenv(os.path.join(folder, d))
             and not is_excluded(os.path.join(folder, d), exclude)
-            and os.path.abspath(os.path.join(folder, d)) not in ignored
+            and not (ignored and os.path.abspath(os.path.join(folder, d)) in ignored)
         ]
         for name in names:
             path = os.path.join(folder, name)
             if (
                 name.endswith(".py")
                 and not is_excluded(path, exclude)
-                and os.path.abspath(path) not in ignored
+                and not (ignored and os.path.abspath(path) in ignored)
             ):
                 files.append(os.path.normpath(path))
     return files

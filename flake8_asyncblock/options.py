@@ -209,6 +209,11 @@ OPTIONS: tuple[Option, ...] = (
            where=_CLI, switch=True),
     Option("unsafe-fixes", boolean, False, "switch", "With --fix or --diff: also apply the "
            "fixes that may change behaviour.", switch=True),
+    Option("no-cache", boolean, False, "switch", "Neither read nor write the cache of results "
+           "(`.asyncblock_cache/`).", where=_CLI, switch=True),
+    Option("cache-dir", text, None, "path", "Where to keep the cache of results (default: "
+           "`.asyncblock_cache` beside the configuration file, else in the current folder).",
+           metavar="PATH"),
     Option("statistics", boolean, False, "switch", "Print how many findings each code has, "
            "instead of the findings.", where=_CLI, switch=True),
     Option("exit-zero", boolean, False, "switch", "Exit 0 even when findings are left "

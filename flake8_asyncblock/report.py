@@ -64,12 +64,15 @@ class Reporter:
         if self.mode == "diff" and not self.statistics:
             if result.rewrite is not None:
                 self.out.write(result.rewrite.diff)
+                self.out.flush()
         elif self.fmt in STREAMED and not self.statistics:
-            self.out.write(render(self.fmt, result.findings))
+            if result.findings:
+                self.out.write(render(self.fmt, result.findings))
+                self.out.flush()
         else:
             self.findings.extend(result.findings)
-        self.out.flush()
-        self.err.flush()
+        if result.error is not None or result.notes:
+            self.err.flush()
 
     def problems(self, lines: Sequence[str]) -> None:
         """Report what could not be listed (folders): counted as unreadable files."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from asyncblock_harness import compare, parse_expected
 
-from flake8_asyncblock import cli
+from flake8_asyncblock import cli, pool
 from flake8_asyncblock.context import module_of
 from flake8_asyncblock.project import summarize_project
 from flake8_asyncblock.registry import RULES
@@ -69,7 +69,7 @@ def test_parallel_summary_pass_gives_the_same_findings(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(PROJECT)
-    monkeypatch.setattr(cli, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(pool, "PARALLEL_THRESHOLD", 1)
     assert cli.main(["check", "--no-gitignore", "--jobs", "2", "."]) == 1
     _assert_markers(capsys.readouterr().out)
 

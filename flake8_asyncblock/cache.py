@@ -1,0 +1,197 @@
+"""`.asyncblock_cache/`: each file's results, kept under the key of everything they depend on.
+
+A key is a digest of the file's text, its path and dotted module name, and
+whatever the caller adds (for the ABL2xx rules: the chains of the helpers
+the file's coroutines call). The store's name is a digest of the rest: the
+version and the installed code, the Python version, and the settings that
+change results (codes, rule settings, mode, per-file ignores, project roots).
+So a stale entry can only miss, never answer. Each run reads the store once
+and replaces it with one atomic rename; a store that cannot be read or
+written costs a warning, never the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from flake8_asyncblock import __version__
+from flake8_asyncblock.context import module_of
+from flake8_asyncblock.source import Source
+
+__all__ = ["FOLDER", "MISS", "Cache", "code_fingerprint"]
+
+#: The cache folder's default name, beside the configuration file (or in the current folder).
+FOLDER = ".asyncblock_cache"
+#: What `Cache.get` returns when the key does not match: a cached value may be None.
+MISS: Any = object()
+
+_GITIGNORE = "# Written by asyncblock: nothing in this folder belongs in version control.\n*\n"
+_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+        "# This file marks a cache folder written by asyncblock (https://bford.info/cachedir/).\n")
+_FORMAT = 1
+#: Seconds a file must have been left alone before its status stands for its text.
+_SETTLED = 2
+
+
+class _Loader(pickle.Unpickler):
+    """Unpickle only the project's own result types and builtin containers."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith("flake8_asyncblock.") or (module == "builtins" and name in {
+                "frozenset", "set", "tuple", "list", "dict"}):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"unexpected {module}.{name}")
+
+
+def code_fingerprint() -> str:
+    """Size and modification time of every module of the package: an edited rule is a new tool."""
+    package = Path(__file__).parent
+    stats = []
+    for path in sorted(package.rglob("*.py")):
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            stats.append(f"{path.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}")
+    return "\n".join(stats)
+
+
+class Cache:
+    """Per-file values by slot ("result", "summary", ...), each kept with the key it was made for.
+
+    `folder` None is `--no-cache`: every lookup misses and nothing is written.
+    Each path keeps only its newest entry per slot, so the store does not grow
+    with edits. `warn` receives one line per problem.
+    """
+
+    def __init__(self, folder: Path | None, salt: str, warn: Callable[[str], None]) -> None:
+        self.folder = folder
+        self.warn = warn
+        self.salt = hashlib.blake2b(
+            "\0".join((str(_FORMAT), __version__, sys.version, code_fingerprint(), salt)).encode(),
+            digest_size=16).hexdigest()
+        self.entries: dict[str, dict[str, tuple[str, Any]]] = {}
+        #: The key each file had in each slot during this run, for keys that build on it.
+        self.keys: dict[tuple[str, str], str] = {}
+        self._status: dict[str, tuple[int, ...]] = {}
+        self.changed = False
+        self.file = folder / __version__ / self.salt if folder is not None else None
+        if self.file is not None:
+            self.entries = self._load(self.file)
+
+    def known(self, path: str) -> str | None:
+        """The digest of `path`'s text, without reading it, if its status shows no change since.
+
+        The status (inode, size, modification and change times) is that of a
+        previous run, taken before the file was read, and recorded only when
+        the file had not changed for `_SETTLED` seconds; any later write moves
+        the change time, which no one can set back.
+        """
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None  # reading it will say why
+        status = (info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns,
+                  info.st_ctime_ns)
+        self._status[path] = status
+        memo: Any = self.entries.get(path, {}).get("status")
+        if isinstance(memo, tuple) and len(memo) == 2 and memo[0] == status:
+            return str(memo[1])
+        return None
+
+    def digest(self, source: Source) -> str:
+        """The digest of a file's text as read; remembered by its status if that has settled."""
+        digest = hashlib.blake2b(source.encoding.encode() + b"\0", digest_size=20)
+        digest.update(source.text.encode("utf-8", "surrogatepass"))
+        text = digest.hexdigest()
+        status = self._status.get(source.path)
+        if status is not None and time.time_ns() - max(status[4], status[5]) > _SETTLED * 10**9:
+            self.put(source.path, "status", status, text)
+        return text
+
+    def key(self, path: str, text: str, extra: str = "") -> str:
+        """The digest of what a result for `path` depends on: its text's digest and `extra`."""
+        digest = hashlib.blake2b(digest_size=20)
+        module, package = module_of(path)
+        for part in (path, module, package, text, extra):
+            digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        return digest.hexdigest()
+
+    def get(self, path: str, slot: str, key: str) -> Any:
+        """The value stored for `path` in `slot` if it was made for `key`, else MISS."""
+        self.keys[slot, path] = key
+        entry: Any = self.entries.get(path, {}).get(slot)  # Any: the file may hold anything
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == key:
+            return entry[1]
+        return MISS
+
+    def combined(self, slot: str, paths: Sequence[str]) -> str:
+        """One key for the keys `paths` had in `slot` during this run: a value made from all of them."""
+        digest = hashlib.blake2b(digest_size=20)
+        for path in paths:
+            digest.update(f"{path}\0{self.keys.get((slot, path), '')}\0".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    @staticmethod
+    def loads(data: bytes) -> Any:
+        """Unpickle a value kept inside a cached value, as strictly as the store itself."""
+        return _Loader(io.BytesIO(data)).load()
+
+    def put(self, path: str, slot: str, key: Any, value: Any) -> None:
+        if self.file is not None:
+            self.entries.setdefault(path, {})[slot] = (key, value)
+            self.changed = True
+
+    def save(self) -> None:
+        """Replace the store at once; a folder that cannot be written only warns."""
+        if self.file is None or self.folder is None or not self.changed:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            self._mark(self.folder)
+            data = pickle.dumps((_FORMAT, self.entries), protocol=pickle.HIGHEST_PROTOCOL)
+            handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.file.parent)
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(data)
+                os.replace(temporary, self.file)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except (OSError, pickle.PicklingError, RecursionError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.warn(f"cannot write the cache in {self.folder}: {reason}")
+
+    def _load(self, file: Path) -> dict[str, dict[str, tuple[str, Any]]]:
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            self.warn(f"cannot read the cache {file}: {exc.strerror or exc}")
+            return {}
+        try:
+            version, entries = _Loader(io.BytesIO(data)).load()
+            if version != _FORMAT or not isinstance(entries, dict):
+                raise ValueError("unknown layout")
+        except Exception as exc:  # any damage: start afresh, the next save replaces the file
+            self.warn(f"ignoring the unreadable cache {file} ({type(exc).__name__})")
+            return {}
+        return entries
+
+    @staticmethod
+    def _mark(folder: Path) -> None:
+        """Keep the folder out of git and out of backups, as other tools mark their caches."""
+        for name, text in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _TAG)):
+            path = folder / name
+            if not path.exists():
+                path.write_text(text, encoding="utf-8")
