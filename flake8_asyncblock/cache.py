@@ -82,6 +82,7 @@ class Cache:
         #: The key each file had in each slot during this run, for keys that build on it.
         self.keys: dict[tuple[str, str], str] = {}
         self._status: dict[str, tuple[int, ...]] = {}
+        self._modules: dict[str, tuple[str, str]] = {}  # a file's key is made once per slot
         self.changed = False
         self.file = folder / __version__ / self.salt if folder is not None else None
         if self.file is not None:
@@ -120,7 +121,7 @@ class Cache:
     def key(self, path: str, text: str, extra: str = "") -> str:
         """The digest of what a result for `path` depends on: its text's digest and `extra`."""
         digest = hashlib.blake2b(digest_size=20)
-        module, package = module_of(path)
+        module, package = self._modules.get(path) or self._modules.setdefault(path, module_of(path))
         for part in (path, module, package, text, extra):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
         return digest.hexdigest()
@@ -174,8 +175,8 @@ class Cache:
     def _load(self, file: Path) -> dict[str, dict[str, tuple[str, Any]]]:
         try:
             data = file.read_bytes()
-        except FileNotFoundError:
-            return {}
+        except (FileNotFoundError, NotADirectoryError):
+            return {}  # nothing cached yet; if the folder cannot be made, saving says so
         except OSError as exc:
             self.warn(f"cannot read the cache {file}: {exc.strerror or exc}")
             return {}

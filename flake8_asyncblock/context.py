@@ -61,7 +61,6 @@ class Project:
         return Origin(path, module, package, self.chains, self.roots)
 
 
-@lru_cache(maxsize=None)  # the command asks for each file's name more than once
 def module_of(path: str) -> tuple[str, str]:
     """Return (module, package) of a file: folders with an `__init__.py` make the package.
 

@@ -1,0 +1,209 @@
+"""`.asyncblock_cache/`: a second run answers from it, and it never changes an answer or fails a run."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flake8_asyncblock.cache import Cache
+from flake8_asyncblock.results import FileResult
+
+SLEEPY = "import time\n\n\nasync def poll():\n    time.sleep(1)\n"
+CLEAN = "import time\n\n\nasync def poll():\n    pass  # sleep\n"
+assert len(SLEEPY) == len(CLEAN)  # an edit that keeps the size: only the text tells them apart
+
+
+def asyncblock(*argv: str, cwd: Path, code: str = "") -> subprocess.CompletedProcess[str]:
+    """Run the real command; `code` runs first in the same interpreter (to change the version)."""
+    run = "from flake8_asyncblock.cli import main; raise SystemExit(main())"
+    return subprocess.run([sys.executable, "-c", f"{code}\n{run}", "check", *argv],
+                          capture_output=True, text=True, check=False, cwd=cwd)
+
+
+def stores(tree: Path) -> list[Path]:
+    return sorted(p for p in (tree / ".asyncblock_cache").rglob("*") if p.is_file()
+                  and p.name not in {".gitignore", "CACHEDIR.TAG"})
+
+
+def poison(store: Path, path: str, text: str) -> None:
+    """Replace every cached finding message of `path` with `text`: a run that shows it read the cache."""
+    def poisoned(result: FileResult) -> FileResult:
+        return replace(result, findings=tuple(replace(f, text=text) for f in result.findings))
+
+    version, entries = Cache.loads(store.read_bytes())
+    for slot, (key, value) in list(entries[path].items()):
+        if slot == "result":
+            entries[path][slot] = (key, poisoned(value))
+        elif slot == "survey":  # (a result, a summary) from the first project pass
+            entries[path][slot] = (key, (poisoned(value[0]), value[1]))
+    store.write_bytes(pickle.dumps((version, entries)))
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
+    (tmp_path / "app.py").write_text(SLEEPY, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_second_run_answers_from_the_cache_and_no_cache_reads_none(tree: Path) -> None:
+    first = asyncblock(".", cwd=tree)
+    assert first.returncode == 1 and "app.py:5:5: ABL100" in first.stdout, first.stderr
+    [store] = stores(tree)
+    assert store.parent.name == __import__("flake8_asyncblock").__version__
+    poison(store, "app.py", "FROM THE CACHE")
+    assert "app.py:5:5: ABL100 FROM THE CACHE" in asyncblock(".", cwd=tree).stdout
+    uncached = asyncblock("--no-cache", ".", cwd=tree)
+    assert uncached.stdout == first.stdout
+    assert "FROM THE CACHE" in asyncblock(".", cwd=tree).stdout  # --no-cache wrote nothing
+
+
+def test_the_cache_folder_is_marked_and_left_out_of_git(tree: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tree)], check=True)
+    asyncblock(".", cwd=tree)
+    folder = tree / ".asyncblock_cache"
+    assert (folder / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    assert (folder / "CACHEDIR.TAG").read_text(encoding="utf-8").startswith(
+        "Signature: 8a477f597d28d172789f06886806bc55")
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=tree,
+                            capture_output=True, text=True, check=True).stdout
+    assert ".asyncblock_cache" not in status and "app.py" in status
+    leftovers = [p.name for p in folder.rglob("*.tmp")]
+    assert leftovers == []  # the store is written to a temporary file and renamed
+
+
+def test_an_edited_file_is_checked_again_even_with_its_size_and_mtime_kept(tree: Path) -> None:
+    app = tree / "app.py"
+    before = app.stat()
+    time.sleep(2.2)  # long enough for the run to trust the file's status next time
+    assert asyncblock(".", cwd=tree).returncode == 1
+    app.write_text(CLEAN, encoding="utf-8")
+    os.utime(app, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `cp -p` or an editor may
+    assert app.stat().st_size == before.st_size and app.stat().st_mtime_ns == before.st_mtime_ns
+    result = asyncblock(".", cwd=tree)
+    assert (result.returncode, result.stdout) == (0, "")
+    app.write_text(SLEEPY, encoding="utf-8")  # and straight back, within the same second
+    assert "app.py:5:5: ABL100" in asyncblock(".", cwd=tree).stdout
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (("--select", "ABL900", "--blocking", "vendor.fetch"), "app.py:6:5: ABL900"),
+    (("--range-limit", "5"), "app.py:7:5: ABL142"),
+    (("--per-file-ignores", "app.py:ABL100"), None),
+    (("--extend-select", "ABL141"), "app.py:8:9: ABL100"),
+])
+def test_a_changed_setting_is_never_answered_from_the_cache(
+    tree: Path, flags: tuple[str, ...], expected: str | None
+) -> None:
+    (tree / "app.py").write_text("import time\nimport vendor\n\n\nasync def poll():\n    vendor.fetch()\n"
+                                 "    for _ in range(10):\n        time.sleep(1)\n", encoding="utf-8")
+    default = asyncblock(".", cwd=tree)
+    uncached = asyncblock("--no-cache", *flags, ".", cwd=tree)
+    cached = asyncblock(*flags, ".", cwd=tree)
+    assert cached.stdout == uncached.stdout, cached.stderr
+    assert asyncblock(".", cwd=tree).stdout == default.stdout  # each setting keeps its own answer
+    if expected is None:
+        assert "ABL100" not in cached.stdout and "ABL100" in default.stdout
+    else:
+        assert expected in cached.stdout
+
+
+def test_a_new_version_never_reads_the_old_ones_cache(tree: Path) -> None:
+    first = asyncblock(".", cwd=tree)
+    [store] = stores(tree)
+    poison(store, "app.py", "FROM THE CACHE")
+    upgraded = asyncblock(".", cwd=tree, code="import flake8_asyncblock; flake8_asyncblock.__version__ = '99.0'")
+    assert upgraded.stdout == first.stdout
+    assert (tree / ".asyncblock_cache" / "99.0").is_dir()
+
+
+HELPER = "import time\n\n\ndef wait():\n    time.sleep(1)\n"
+NOT_BLOCKING = "import time\n\n\ndef wait():\n    return time.monotonic()\n"
+
+
+def test_editing_an_imported_helper_module_rechecks_its_callers(tmp_path: Path) -> None:
+    """app.py's ABL200 comes from util.py's summary: app.py itself never changes."""
+    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "util.py").write_text(HELPER, encoding="utf-8")
+    (package / "app.py").write_text("from shop.util import wait\n\n\nasync def main():\n    wait()\n",
+                                    encoding="utf-8")
+
+    def run() -> str:
+        result = asyncblock("--select", "ABL200", "shop", cwd=tmp_path)
+        assert result.stderr == ""
+        assert result.stdout == asyncblock("--select", "ABL200", "--no-cache", "shop",
+                                           cwd=tmp_path).stdout
+        return result.stdout
+
+    assert "shop/app.py:5:5: ABL200 wait() blocks the event loop: it calls time.sleep() at " \
+           "shop/util.py:5" in run()
+    (package / "util.py").write_text(NOT_BLOCKING, encoding="utf-8")
+    assert run() == ""
+    (package / "util.py").write_text("import time\n\n\n\ndef wait():\n    time.sleep(1)\n",
+                                     encoding="utf-8")
+    assert "at shop/util.py:6" in run()  # the chain moved: the cached message must not stay
+    (package / "__init__.py").unlink()  # no package: `shop.util` is no longer this module
+    assert run() == ""
+
+
+def test_fix_after_check_and_check_after_fix_see_the_file_as_it_is(tree: Path) -> None:
+    assert asyncblock(".", cwd=tree).returncode == 1
+    fixed = asyncblock("--fix", ".", cwd=tree)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "await asyncio.sleep(1)" in (tree / "app.py").read_text(encoding="utf-8")
+    assert (asyncblock(".", cwd=tree).returncode, asyncblock("--fix", ".", cwd=tree).returncode) == (0, 0)
+
+
+def test_an_unwritable_cache_folder_warns_and_the_run_goes_on(tree: Path) -> None:
+    (tree / "blocker").write_text("a file where the folder would go", encoding="utf-8")
+    result = asyncblock("--cache-dir", "blocker/cache", ".", cwd=tree)
+    assert result.returncode == 1 and "app.py:5:5: ABL100" in result.stdout
+    assert result.stderr.startswith("asyncblock: warning: cannot write the cache in ")
+    assert result.stderr.endswith("blocker/cache: Not a directory\n")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle at all", b"\x80\x05garbage",
+                                    pickle.dumps(("os", "system"))])
+def test_a_damaged_cache_file_warns_once_and_is_replaced(tree: Path, damage: bytes) -> None:
+    first = asyncblock(".", cwd=tree)
+    [store] = stores(tree)
+    store.write_bytes(damage)
+    result = asyncblock(".", cwd=tree)
+    assert result.stdout == first.stdout and result.returncode == 1
+    assert result.stderr.startswith("asyncblock: warning: ignoring the unreadable cache ")
+    assert "Traceback" not in result.stderr
+    again = asyncblock(".", cwd=tree)
+    assert (again.stdout, again.stderr) == (first.stdout, "")
+
+
+def test_a_cache_file_that_would_run_code_is_refused(tree: Path) -> None:
+    asyncblock(".", cwd=tree)
+    [store] = stores(tree)
+    marker = tree / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {marker}",))
+
+    store.write_bytes(pickle.dumps((1, {"app.py": {"result": ("k", Payload())}})))
+    result = asyncblock(".", cwd=tree)
+    assert "ignoring the unreadable cache" in result.stderr and not marker.exists()
+
+
+def test_the_cache_lives_beside_the_configuration_file(tree: Path) -> None:
+    sub = tree / "pkg"
+    sub.mkdir()
+    (sub / "mod.py").write_text(SLEEPY, encoding="utf-8")
+    asyncblock("mod.py", cwd=sub)
+    assert (tree / ".asyncblock_cache").is_dir() and not (sub / ".asyncblock_cache").exists()
