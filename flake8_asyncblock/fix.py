@@ -133,10 +133,16 @@ def _apply(module: cst.Module, plan: dict[cst.CSTNode, Edit]) -> str:
     """Run the rewriter, add the imports the edits need, drop the ones they made unused."""
     fixed = module.visit(_Rewriter(plan))
     fixed = add_imports(fixed, [name for edit in plan.values() for name in edit.imports])
+    code = fixed.code
     unused = sorted({name for edit in plan.values() for name in edit.unused_imports})
-    if unused:
-        fixed = drop_unused_imports(fixed, unused)
-    return fixed.code
+    if not unused:
+        return code
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code  # the compile check that follows says why
+    dropped = drop_unused_imports(fixed, unused, tree)
+    return code if dropped is fixed else dropped.code
 
 
 def _compile_problem(before: str, after: str) -> str | None:

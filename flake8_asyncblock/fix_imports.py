@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterable, Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import RemoveImportsVisitor
 
 __all__ = ["add_imports", "dotted_name", "drop_unused_imports"]
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def add_imports(module: cst.Module, names: Iterable[str]) -> cst.Module:
@@ -100,34 +102,102 @@ def _sort_key(statement: cst.CSTNode) -> str:
     return small.names[0].evaluated_name.lower()
 
 
-def drop_unused_imports(module: cst.Module, modules: Iterable[str]) -> cst.Module:
+def drop_unused_imports(module: cst.Module, modules: Iterable[str], tree: ast.Module) -> cst.Module:
     """Remove module-level imports from `modules` that are unused after a rewrite.
 
-    Callers pass only standard modules whose import has no side effects
-    (time, asyncio, functools), so dropping an unused one is safe; imports of
-    anything else are left alone.
+    `tree` is the ast of `module`'s code: a name is used when it appears as a
+    name anywhere, in `__all__` or in a string annotation (conservative: a
+    local variable of the same name keeps the import). Callers pass only
+    standard modules whose import has no side effects (time, asyncio,
+    functools), so dropping an unused one is safe; imports of anything else
+    are left alone. Only the top-level statements are visited, so the cost
+    does not grow with the number of fixes.
     """
     wanted = set(modules)
-    context = CodemodContext()
+    used = _used_names(tree)
+    body: list[cst.BaseStatement] = []
+    changed = False
     for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    if alias.evaluated_name in wanted:
-                        RemoveImportsVisitor.remove_unused_import(
-                            context, alias.evaluated_name, asname=alias.evaluated_alias
-                        )
-            elif isinstance(small, cst.ImportFrom) and _from_module(small) in wanted:
-                if isinstance(small.names, cst.ImportStar):
-                    continue
-                for alias in small.names:
-                    RemoveImportsVisitor.remove_unused_import(
-                        context, _from_module(small), alias.evaluated_name, alias.evaluated_alias
-                    )
-    module = RemoveImportsVisitor(context).transform_module(module)
-    return _strip_leading_blank_lines(module)
+        kept = _drop_from_line(statement, wanted, used)
+        changed = changed or kept is not statement
+        if kept is not None:
+            body.append(kept)
+    if not changed:
+        return module
+    return _strip_leading_blank_lines(module.with_changes(body=body))
+
+
+def _used_names(tree: ast.Module) -> set[str]:
+    used: set[str] = set()
+    texts: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args
+            annotated = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                         *filter(None, (arguments.vararg, arguments.kwarg))]
+            texts.extend(_strings(a.annotation) for a in annotated if a.annotation is not None)
+            if node.returns is not None:
+                texts.append(_strings(node.returns))
+        elif isinstance(node, ast.AnnAssign):
+            texts.append(_strings(node.annotation))
+        elif isinstance(node, (ast.Assign, ast.AugAssign)) and any(
+                isinstance(t, ast.Name) and t.id == "__all__"
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
+            texts.append(_strings(node.value))
+    used.update(_WORD.findall(" ".join(texts)))
+    return used
+
+
+def _strings(node: ast.AST) -> str:
+    return " ".join(n.value for n in ast.walk(node)
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str))
+
+
+def _drop_from_line(statement: cst.BaseStatement, wanted: set[str],
+                    used: set[str]) -> cst.BaseStatement | None:
+    """The statement line without its unused imports of `wanted`; None when nothing is left."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return statement
+    smalls: list[cst.BaseSmallStatement] = []
+    for small in statement.body:
+        kept = _drop_aliases(small, wanted, used)
+        if kept is not None:
+            smalls.append(kept)
+    if len(smalls) == len(statement.body) and all(a is b for a, b in zip(smalls, statement.body)):
+        return statement
+    if not smalls:
+        return None
+    last = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+    return statement.with_changes(body=[*smalls[:-1], last])
+
+
+def _drop_aliases(small: cst.BaseSmallStatement, wanted: set[str],
+                  used: set[str]) -> cst.BaseSmallStatement | None:
+    if isinstance(small, cst.Import):
+        original: Sequence[cst.ImportAlias] = small.names
+        names = [a for a in original if a.evaluated_name not in wanted or _bound(a, top=True) in used]
+    elif (isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar)
+          and _from_module(small) in wanted):
+        original = small.names
+        names = [a for a in original if _bound(a, top=False) in used]
+    else:
+        return small
+    if len(names) == len(original):
+        return small
+    if not names:
+        return None
+    if not (isinstance(small, cst.ImportFrom) and small.lpar):  # `(a, b,)` keeps its comma
+        names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return small.with_changes(names=names)
+
+
+def _bound(alias: cst.ImportAlias, top: bool) -> str:
+    """The name an import binds: its alias, else (for `import a.b`) its first part."""
+    if alias.asname is not None:
+        return str(alias.evaluated_alias)
+    return alias.evaluated_name.partition(".")[0] if top else alias.evaluated_name
 
 
 def _strip_leading_blank_lines(module: cst.Module) -> cst.Module:
