@@ -7,9 +7,9 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from flake8_asyncblock import __version__
 from flake8_asyncblock.cache import FOLDER, Cache
@@ -22,6 +22,7 @@ from flake8_asyncblock.project import check_project, helper_codes
 from flake8_asyncblock.report import Exit, Reporter
 from flake8_asyncblock.results import FileError, FileResult
 from flake8_asyncblock.runner import Job, Mode, analyse
+from flake8_asyncblock.source import decode
 from flake8_asyncblock.write import apply
 
 __all__ = ["PARALLEL_THRESHOLD", "build_parser", "main"]
@@ -84,10 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     """Compute each file's result, apply it (the write step), report it: in that order, per file."""
-    paths = args.paths or ["."]
     flags = {o.name: getattr(args, o.dest) for o in OPTIONS
              if "cli" in o.where and getattr(args, o.dest) is not None}
-    config = load_config(flags, Path(paths[0]))
+    stdin = args.paths == ["-"] or (not args.paths and "stdin-filename" in flags)
+    if "-" in args.paths and not stdin:
+        raise UsageError("`-` (standard input) cannot be combined with other paths")
+    paths = args.paths or ["."]
+    start = Path(flags.get("stdin-filename", ".")) if stdin else Path(paths[0])
+    config = load_config(flags, start)
     values = config.values
     if values["fix"] and values["diff"]:
         raise UsageError("--fix and --diff cannot be combined")
@@ -96,10 +101,12 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--unsafe-fixes needs --fix or --diff")
     if mode == "diff" and values["format"] != "text":
         raise UsageError("--diff prints a unified diff; --format applies to findings only")
-    gitignore = values["respect-gitignore"] and not values["no-gitignore"]
-    found = discover(paths, config.exclude, gitignore=gitignore)
     job = Job(config.codes, config.settings, mode, values["unsafe-fixes"],
               per_file_ignores=config.per_file_ignores)
+    if stdin:
+        return _check_stdin(values, job, values["stdin-filename"] or "-")
+    gitignore = values["respect-gitignore"] and not values["no-gitignore"]
+    found = discover(paths, config.exclude, gitignore=gitignore)
     with _output(values["output-file"]) as out:
         reporter = Reporter(values["format"], mode, out, sys.stderr, values["statistics"])
         reporter.problems(found.problems)
@@ -117,6 +124,29 @@ def _check(args: argparse.Namespace) -> int:
         finally:
             results.close()  # stops the workers when the loop ends early
         cache.save()  # only a whole run is saved: an interrupted one keeps the old cache
+        status = reporter.close()
+    return Exit.CLEAN if status == Exit.FINDINGS and values["exit-zero"] else status
+
+
+def _check_stdin(values: Mapping[str, Any], job: Job, name: str) -> int:
+    """Check the code on standard input, named `name`; with --fix, print the fixed code.
+
+    The name picks the configuration and the per-file ignores and names the
+    findings; nothing is cached and no file is read or written. With --fix the
+    standard output is the code alone (fixed, or as it came), and what is left
+    goes to standard error, so the command can filter a buffer in an editor.
+    """
+    data = sys.stdin.buffer.read()
+    result = analyse(decode(name, data), job)
+    fixing = job.mode == "fix"
+    with _output(values["output-file"]) as out:
+        report = sys.stderr if fixing and values["output-file"] is None else out
+        reporter = Reporter(values["format"], job.mode, report, sys.stderr, values["statistics"])
+        reporter.file(result)
+        if fixing:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(result.rewrite.data if result.rewrite is not None else data)
+            sys.stdout.buffer.flush()
         status = reporter.close()
     return Exit.CLEAN if status == Exit.FINDINGS and values["exit-zero"] else status
 

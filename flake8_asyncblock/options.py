@@ -196,6 +196,9 @@ OPTIONS: tuple[Option, ...] = (
            metavar="FORMAT"),
     Option("output-file", text, None, "path", "Write the report to this file instead of "
            "standard output.", where=_CLI, short="-o", metavar="PATH"),
+    Option("stdin-filename", text, None, "path", "Read the code from standard input (as `-` "
+           "does) and name it so: the name picks the configuration and the per-file ignores.",
+           where=_CLI, metavar="PATH"),
     Option("config", text, None, "path", "Read `[tool.asyncblock]` from this pyproject.toml "
            "instead of searching for one.", where=_CLI, metavar="FILE"),
     Option("isolated", boolean, False, "switch", "Read no configuration file.", where=_CLI,

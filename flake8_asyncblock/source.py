@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flake8_asyncblock.results import FileError
 
-__all__ = ["Source", "read_source"]
+__all__ = ["Source", "decode", "read_source"]
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
           stat.S_IFBLK: "a block device", stat.S_IFDIR: "a folder"}
@@ -31,6 +31,11 @@ def read_source(path: str) -> Source | FileError:
         data = _read_regular(path)
     except OSError as exc:
         return FileError("read", exc.strerror or str(exc))
+    return decode(path, data)
+
+
+def decode(path: str, data: bytes) -> Source:
+    """Decode a file's bytes as flake8 does; `path` only names the file (`-` for stdin)."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return Source(path, data.decode(encoding), encoding)
