@@ -23,6 +23,7 @@ from flake8_asyncblock.report import Exit, Reporter
 from flake8_asyncblock.results import FileError, FileResult
 from flake8_asyncblock.runner import Job, Mode, analyse
 from flake8_asyncblock.source import decode
+from flake8_asyncblock.text import TextStyle, use_color
 from flake8_asyncblock.write import apply
 
 __all__ = ["PARALLEL_THRESHOLD", "build_parser", "main"]
@@ -108,7 +109,7 @@ def _check(args: argparse.Namespace) -> int:
     gitignore = values["respect-gitignore"] and not values["no-gitignore"]
     found = discover(paths, config.exclude, gitignore=gitignore)
     with _output(values["output-file"]) as out:
-        reporter = Reporter(values["format"], mode, out, sys.stderr, values["statistics"])
+        reporter = _reporter(values, mode, out)
         reporter.problems(found.problems)
         if not found.files and not found.problems:
             _warn("no Python files found under " + ", ".join(paths))
@@ -140,8 +141,8 @@ def _check_stdin(values: Mapping[str, Any], job: Job, name: str) -> int:
     result = analyse(decode(name, data), job)
     fixing = job.mode == "fix"
     with _output(values["output-file"]) as out:
-        report = sys.stderr if fixing and values["output-file"] is None else out
-        reporter = Reporter(values["format"], job.mode, report, sys.stderr, values["statistics"])
+        reporter = _reporter(values, job.mode, sys.stderr if fixing and values["output-file"] is None
+                             else out)
         reporter.file(result)
         if fixing:
             sys.stdout.flush()
@@ -149,6 +150,14 @@ def _check_stdin(values: Mapping[str, Any], job: Job, name: str) -> int:
             sys.stdout.buffer.flush()
         status = reporter.close()
     return Exit.CLEAN if status == Exit.FINDINGS and values["exit-zero"] else status
+
+
+def _reporter(values: Mapping[str, Any], mode: Mode, out: TextIO) -> Reporter:
+    style = TextStyle(color=use_color(values["color"], out), show_source=values["show-source"],
+                      mark_fixable=values["show-fixes"] and mode == "check",
+                      unsafe=values["unsafe-fixes"])
+    return Reporter(values["format"], mode, out, sys.stderr, values["statistics"], style,
+                    values["show-fixes"])
 
 
 def _cache(config: Config, job: Job, from_flag: bool) -> Cache:

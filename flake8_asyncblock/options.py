@@ -194,6 +194,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("format", choice(*FORMATS), "text", "format",
            f"Output format: {', '.join(FORMATS)} (docs/cli.md describes each).",
            metavar="FORMAT"),
+    Option("color", choice("auto", "always", "never"), "auto", "auto, always or never",
+           "Colour the text output: `auto` colours a terminal (a non-empty `NO_COLOR` turns "
+           "it off, `FORCE_COLOR` on, also in a pipe).", where=_CLI, metavar="WHEN"),
+    Option("show-source", boolean, False, "switch", "Print the source line under each "
+           "finding, the flagged code underlined (text format).", switch=True),
+    Option("show-fixes", boolean, False, "switch", "With --fix or --diff, list the fixes by "
+           "file and code; without, mark with `[*]` the findings --fix would rewrite.",
+           switch=True),
     Option("output-file", text, None, "path", "Write the report to this file instead of "
            "standard output.", where=_CLI, short="-o", metavar="PATH"),
     Option("stdin-filename", text, None, "path", "Read the code from standard input (as `-` "

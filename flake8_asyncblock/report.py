@@ -11,6 +11,7 @@ from flake8_asyncblock.formats import STREAMED, render
 from flake8_asyncblock.registry import by_code
 from flake8_asyncblock.results import FileResult, Finding
 from flake8_asyncblock.runner import Mode
+from flake8_asyncblock.text import PLAIN, TextStyle, render_text
 
 __all__ = ["Exit", "Reporter"]
 
@@ -34,9 +35,14 @@ class Reporter:
     """
 
     def __init__(self, fmt: str, mode: Mode, out: TextIO, err: TextIO,
-                 statistics: bool = False) -> None:
+                 statistics: bool = False, style: TextStyle = PLAIN,
+                 show_fixes: bool = False) -> None:
         self.fmt, self.mode, self.out, self.err = fmt, mode, out, err
         self.statistics = statistics
+        self.style = style
+        self.show_fixes = show_fixes
+        self.fixed_by_file: list[tuple[str, Counter[str]]] = []
+        self.fixable = Counter[bool]()  # check mode, --show-fixes: safe (True) or unsafe only
         self.counts: Counter[str] = Counter()
         self.findings: list[Finding] = []
         self.left: Counter[str] = Counter()
@@ -59,6 +65,8 @@ class Reporter:
             self.err.write(note + "\n")
         self.left.update(result.left)
         self.fixed += result.fixed
+        if self.show_fixes:
+            self._count_fixes(result)
         self.found += len(result.findings)
         self.counts.update(f.code for f in result.findings)
         if self.mode == "diff" and not self.statistics:
@@ -67,7 +75,8 @@ class Reporter:
                 self.out.flush()
         elif self.fmt in STREAMED and not self.statistics:
             if result.findings:
-                self.out.write(render(self.fmt, result.findings))
+                self.out.write(render_text(result.findings, self.style) if self.fmt == "text"
+                               else render(self.fmt, result.findings))
                 self.out.flush()
         else:
             self.findings.extend(result.findings)
@@ -89,6 +98,8 @@ class Reporter:
         self.out.flush()  # the summary goes to stderr: a terminal shows it after the output
         if self.mode != "check":
             self.err.write(self.summary() + "\n")
+        if self.show_fixes:
+            self.err.write(self.fixes())
         if self.file_errors:
             self.err.write(f"asyncblock: {self.file_errors} file(s) or folder(s) could not be "
                            "read or written\n")
@@ -97,6 +108,34 @@ class Reporter:
             return Exit.FILE_ERROR
         left = sum(self.left.values()) if self.mode == "fix" else self.found
         return Exit.FINDINGS if left or self.parse_errors else Exit.CLEAN
+
+    def _count_fixes(self, result: FileResult) -> None:
+        if self.mode != "check":
+            if result.fixed_codes:
+                self.fixed_by_file.append((result.path, Counter(result.fixed_codes)))
+            return
+        for finding in result.findings:
+            fix = by_code(finding.code).fix
+            if fix is not None:
+                self.fixable[fix.allowed(self.style.unsafe)] += 1
+
+    def fixes(self) -> str:
+        """`--show-fixes`: what was (or would be) fixed per file and code, or how many could be."""
+        if self.mode == "check":
+            safe, unsafe = self.fixable[True], self.fixable[False]
+            if not safe and not unsafe:
+                return ""
+            more = f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""
+            return f"asyncblock: [*] {safe} fixable with --fix{more}\n"
+        if not self.fixed_by_file:
+            return ""
+        total = sum(sum(counts.values()) for _, counts in self.fixed_by_file)
+        verb = "fixed" if self.mode == "fix" else "would fix"
+        lines = [f"asyncblock: {verb} {total} findings:\n"]
+        for path, counts in self.fixed_by_file:
+            listed = ", ".join(f"{n} {code} ({by_code(code).slug})" for code, n in sorted(counts.items()))
+            lines.append(f"  {path}: {listed}\n")
+        return "".join(lines)
 
     def table(self) -> str:
         """`--statistics`: count, code and slug per code found, the most frequent first."""

@@ -30,6 +30,11 @@ class Finding:
     column: int
     code: str
     text: str
+    #: Where the flagged code ends (1-based characters) and the text of its first line,
+    #: for `--show-source`; 0 and "" when unknown.
+    end_line: int = 0
+    end_column: int = 0
+    source_line: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class FileResult:
     findings: tuple[Finding, ...] = ()
     error: FileError | None = None
     fixed: int = 0
+    #: The code of each finding the rewrite removes, for `--show-fixes`.
+    fixed_codes: tuple[str, ...] = ()
     left: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     rewrite: Rewrite | None = None

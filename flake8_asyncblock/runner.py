@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +38,7 @@ Mode = Literal["check", "fix", "diff"]
 
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,9 @@ def _fixed(source: Source, tree: ast.Module, violations: list[Violation],
     diff = unified_diff(source.text, result.source, path)
     rewrite = Rewrite(result.source.encode(source.encoding), diff, findings, reasons)
     shown = _findings(path, result.source, after) if job.mode == "fix" else findings
+    gone = Counter(v.code for v in violations) - Counter(v.code for v in after)
     return FileResult(path, shown, fixed=len(violations) - len(after),
+                      fixed_codes=tuple(sorted(gone.elements())),
                       left=tuple(_reason(v, job) for v in after), notes=notes, rewrite=rewrite)
 
 
@@ -151,10 +155,23 @@ def unified_diff(before: str, after: str, path: str) -> str:
 
 
 def _findings(path: str, source: str, violations: list[Violation]) -> tuple[Finding, ...]:
-    lines = source.splitlines()
+    lines = _NEWLINES.split(source)  # as ast counts lines: not at form feeds
     out = []
     for v in violations:
-        text = lines[v.line - 1] if 0 < v.line <= len(lines) else ""
-        column = len(text.encode("utf-8")[: v.col].decode("utf-8", "ignore")) + 1
-        out.append(Finding(path, v.line, v.col + 1, column, v.code, v.text))
+        text = _line(lines, v.line)
+        end_line = v.end_line or 0
+        end_column = _column(_line(lines, end_line), v.end_col) if v.end_col is not None else 0
+        out.append(Finding(path, v.line, v.col + 1, _column(text, v.col), v.code, v.text,
+                           end_line, end_column, text))
     return tuple(out)
+
+
+def _line(lines: list[str], number: int) -> str:
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _column(text: str, col: int) -> int:
+    """The 1-based character column of ast's byte offset `col` in `text`."""
+    if text.isascii():
+        return col + 1
+    return len(text.encode("utf-8")[:col].decode("utf-8", "ignore")) + 1

@@ -55,7 +55,7 @@ def apply(result: FileResult) -> FileResult:
     except OSError as exc:
         before = result.rewrite
         return replace(
-            result, findings=before.findings_before, fixed=0, rewrite=None,
+            result, findings=before.findings_before, fixed=0, fixed_codes=(), rewrite=None,
             left=tuple(NOT_WRITTEN if why == FIXABLE else why for why in before.left_before),
             error=FileError("write", exc.strerror or str(exc)),
         )
