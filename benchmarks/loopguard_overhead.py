@@ -57,13 +57,17 @@ CALLS_TARGET_RATIO = 1.10
 CALLS = "--loopguard-calls=fail"
 BLOCKBUSTER = "blockbuster fixture"
 # (label, extra pytest arguments, extra environment)
-CONFIGS = (
+Config = tuple[str, tuple[str, ...], dict[str, str]]
+CONFIGS: tuple[Config, ...] = (
     ("plain", ("-p", "no:loopguard"), {}),
     ("--loopguard=100ms", ("--loopguard=100ms",), {}),
     ("PYTHONASYNCIODEBUG=1", ("-p", "no:loopguard"), {"PYTHONASYNCIODEBUG": "1"}),
     (CALLS, (CALLS,), {}),
     (BLOCKBUSTER, ("-p", "no:loopguard", "-p", "bench_blockbuster"), {}),
 )
+# `--only` names the rows to run by these words; plain always runs.
+CONFIG_KEYS = {"loopguard": "--loopguard=100ms", "asynciodebug": "PYTHONASYNCIODEBUG=1",
+               "calls": CALLS, "blockbuster": BLOCKBUSTER}
 # blockbuster's pytest use, as its README shows it: an autouse fixture around every test.
 BLOCKBUSTER_PLUGIN = """\
 import pytest
@@ -221,14 +225,15 @@ def _stalled_tests(output: str) -> int:
 Timings = dict[str, list[tuple[float, float, int]]]
 
 
-def measure(python: Path, suite: Path, runs: int, tests: int) -> Timings:
+def measure(python: Path, suite: Path, runs: int, tests: int,
+            configs: tuple[Config, ...] = CONFIGS) -> Timings:
     """Time every configuration `runs` times, rotating the order each run."""
-    times: Timings = {label: [] for label, _, _ in CONFIGS}
-    for _label, args, extra_env in CONFIGS:  # untimed: writes the bytecode caches
+    times: Timings = {label: [] for label, _, _ in configs}
+    for _label, args, extra_env in configs:  # untimed: writes the bytecode caches
         time_run(python, suite, args, extra_env, tests)
     print("warm-up run done", flush=True)
     for run in range(runs):
-        order = CONFIGS[run % len(CONFIGS):] + CONFIGS[: run % len(CONFIGS)]
+        order = configs[run % len(configs):] + configs[: run % len(configs)]
         for label, args, extra_env in order:
             times[label].append(time_run(python, suite, args, extra_env, tests))
         print(f"run {run + 1}/{runs} done", flush=True)
@@ -255,7 +260,8 @@ def count_instructions(python: Path, suite: Path, args: tuple[str, ...],
         return int(match.group(1)), elapsed
 
 
-def print_instructions(python: Path, suite: Path, plain_wall: float) -> None:
+def print_instructions(python: Path, suite: Path, plain_wall: float,
+                       configs: tuple[Config, ...] = CONFIGS, kind: str = "trivial") -> bool:
     """Print each configuration's instruction count and its ratio to plain.
 
     Under valgrind the suite runs tens of times slower while the watchdog
@@ -265,10 +271,10 @@ def print_instructions(python: Path, suite: Path, plain_wall: float) -> None:
     """
     if shutil.which("valgrind") is None:
         print("\ninstructions: valgrind is not installed, skipped")
-        return
+        return True
     counts = {}
-    scaled = ""
-    for label, args, extra_env in CONFIGS:
+    scaled, slowdown = "", 1.0
+    for label, args, extra_env in configs:
         if label == "plain":
             counts[label], wall = count_instructions(python, suite, args, extra_env)
             slowdown = max(wall / plain_wall, 1.0)
@@ -279,8 +285,15 @@ def print_instructions(python: Path, suite: Path, plain_wall: float) -> None:
     plain = counts["plain"]
     print(f"\ninstructions executed (callgrind, one run each, user space only; valgrind ran "
           f"{slowdown:.0f}x slower, so the guarded run used {scaled})")
+    peer = counts.get(BLOCKBUSTER)
+    print(f"{'configuration':<22}{'instructions':>12}{'ratio':>8}"
+          + (f"{'vs blockbuster':>16}" if peer else ""))
     for label, count in counts.items():
-        print(f"{label:<22}{count / 1e9:>10.3f} G{count / plain:>8.3f}")
+        versus = f"{count / peer:>16.3f}" if peer else ""
+        print(f"{label:<22}{count / 1e9:>10.3f} G{count / plain:>8.3f}{versus}")
+    print()
+    return print_targets({label: float(count) for label, count in counts.items()},
+                         "instructions", kind)
 
 
 def _summary(values: list[tuple[float, float, int]]) -> tuple[float, float, float]:
@@ -304,24 +317,41 @@ def print_table(times: Timings, tests: int, suite: str = "trivial") -> bool:
             f"{label:<22}{wall:>8.2f}{wall / plain_wall:>7.3f}{cpu:>8.2f}{cpu / plain_cpu:>7.3f}"
             f"{paired:>8.3f}{least:>9.2f}{least / plain_min:>7.3f}{stalls:>8}   {runs}"
         )
-    calls_cpu = _summary(times[CALLS])[1]
+    print()
+    return print_targets({label: _summary(values)[1] for label, values in times.items()},
+                         "CPU time", suite)
+
+
+def print_targets(measures: dict[str, float], what: str, suite: str) -> bool:
+    """Print each target whose rows were measured; return whether all of them were met."""
     checks = [
-        ("loopguard CPU time", "plain", _summary(times["--loopguard=100ms"])[1] / plain_cpu,
-         TARGET_RATIO if suite == "trivial" else None),
-        ("calls mode CPU time", "plain", calls_cpu / plain_cpu,
-         CALLS_TARGET_RATIO if suite == "trivial" else None),
-        ("calls mode CPU time", "blockbuster", calls_cpu / _summary(times[BLOCKBUSTER])[1], 1.0),
+        ("loopguard", "--loopguard=100ms", "plain", TARGET_RATIO if suite == "trivial" else None),
+        ("calls mode", CALLS, "plain", CALLS_TARGET_RATIO if suite == "trivial" else None),
+        ("calls mode", CALLS, BLOCKBUSTER, 1.0),
     ]
     met = True
-    print()
-    for what, peer, ratio, target in checks:
+    for name, label, peer, target in checks:
+        if label not in measures or peer not in measures:
+            continue
+        ratio = measures[label] / measures[peer]
         if target is None:
-            print(f"{what} vs {peer}: {ratio:.3f}x (no target on this suite)")
+            print(f"{name} {what} vs {peer}: {ratio:.3f}x (no target on this suite)")
             continue
         verdict = "met" if ratio <= target else "MISSED"
         met = met and ratio <= target
-        print(f"target: {what} <= {target:.2f}x {peer}: {verdict} ({ratio:.3f}x)")
+        print(f"target: {name} {what} <= {target:.2f}x {peer}: {verdict} ({ratio:.3f}x)")
     return met
+
+
+def _rows(text: str) -> set[str]:
+    """Parse `--only`: row words, each naming one configuration."""
+    words = {word.strip() for word in text.split(",") if word.strip()}
+    unknown = sorted(words - set(CONFIG_KEYS))
+    if unknown or not words:
+        raise argparse.ArgumentTypeError(
+            f"expected rows among {', '.join(CONFIG_KEYS)}, got {text!r}"
+        )
+    return {CONFIG_KEYS[word] for word in words}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -333,17 +363,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="also count instructions under valgrind's callgrind (slow)")
     parser.add_argument("--suite", choices=("trivial", "io"), default="trivial",
                         help="trivial tests, or tests doing file and socket work in threads")
+    parser.add_argument("--only", metavar="ROWS", type=_rows,
+                        help="comma-separated rows to run beside plain: " + ", ".join(CONFIG_KEYS))
     options = parser.parse_args(argv)
     if options.runs < 1 or options.tests < 1:
         parser.error("--runs and --tests must be at least 1")
+    configs = CONFIGS if options.only is None else tuple(
+        config for config in CONFIGS if config[0] == "plain" or config[0] in options.only
+    )
     try:
         python = ensure_env()
         with tempfile.TemporaryDirectory(prefix="loopguard-bench-") as tmp:
             write_suite(Path(tmp), options.tests, options.suite)
-            times = measure(python, Path(tmp), options.runs, options.tests)
+            times = measure(python, Path(tmp), options.runs, options.tests, configs)
             met = print_table(times, options.tests, options.suite)
             if options.instructions:
-                print_instructions(python, Path(tmp), _summary(times["plain"])[0])
+                met = print_instructions(python, Path(tmp), _summary(times["plain"])[0], configs,
+                                         options.suite) and met
     except BenchError as error:
         print(f"loopguard_overhead: {error}", file=sys.stderr)
         return 2
