@@ -26,8 +26,8 @@ __all__ = ["Located", "classify", "entry_names", "frame_of", "locate", "stack_of
 
 _STDLIB = os.path.join(os.path.dirname(os.__file__), "")
 _PACKAGE_DIRS = ("site-packages", "dist-packages")
-# Frames of the wrappers themselves: they only pass the call on.
-_PROBE_FILE = os.path.join(os.path.dirname(__file__), "probe.py")
+# Frames of the wrappers and the monitoring callback: they only pass the call on.
+_PROBE_FILES = frozenset(os.path.join(os.path.dirname(__file__), name) for name in ("probe.py", "monitor.py"))
 MAX_DEPTH = 400
 
 
@@ -62,7 +62,7 @@ def _dotted(relative: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def classify(filename: str) -> FrameKind:
     """Tell what kind of code a frame's file holds."""
-    if filename == _PROBE_FILE:
+    if filename in _PROBE_FILES:
         return "transparent"
     module, installed = _module_of(filename)
     if module is not None:

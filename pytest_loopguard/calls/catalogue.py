@@ -25,9 +25,12 @@ __all__ = [
     "EXEMPT_VIA",
     "FRAME_KINDS",
     "LIBRARY_SLUGS",
+    "MONITORED_CALLS",
+    "STDIN_READS",
     "WRAPPED_CALLS",
     "AuditCall",
     "FrameKind",
+    "MonitoredCall",
     "WrappedCall",
 ]
 
@@ -156,6 +159,44 @@ WRAPPED_CALLS: tuple[WrappedCall, ...] = (
     _wrap("pathlib:_NormalAccessor.stat", None, "os.stat"),
     _wrap("pathlib:_NormalAccessor.lstat", None, "os.lstat"),
 )
+
+
+
+class MonitoredCall(NamedTuple):
+    """Methods of a C type, seen through `sys.monitoring` CALL events (Python 3.12+).
+
+    C types are never patched, so these calls are found where Python code calls
+    them; a call made by C code (`print` writing to a file) is not seen.
+    """
+
+    module: str
+    owner: str  # the type, below the module
+    methods: tuple[str, ...]
+    call: str  # the prefix reports use: "io.TextIOWrapper" + ".read"
+    # Called with the object and the call's arguments as `(args, kwargs)`, decoded from
+    # the call site's constants, or None when they are not all constants; None: always blocks.
+    check: Check | None = None
+
+
+_FILE_METHODS = (
+    "read", "read1", "readall", "readinto", "readinto1", "readline", "readlines", "peek",
+    "write", "writelines", "flush", "truncate",
+)
+_FILE_TYPES = ("FileIO", "BufferedReader", "BufferedWriter", "BufferedRandom", "TextIOWrapper")
+_SQLITE_CONNECTION = ("execute", "executemany", "executescript", "commit", "rollback", "backup")
+_SQLITE_CURSOR = ("execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall")
+
+MONITORED_CALLS: tuple[MonitoredCall, ...] = (
+    *(MonitoredCall("_io", name, _FILE_METHODS, f"io.{name}", c.regular_file_object)
+      for name in _FILE_TYPES),
+    MonitoredCall("sqlite3", "Connection", _SQLITE_CONNECTION, "sqlite3.Connection"),
+    MonitoredCall("sqlite3", "Cursor", _SQLITE_CURSOR, "sqlite3.Cursor"),
+    MonitoredCall("_thread", "LockType", ("acquire", "acquire_lock"), "threading.Lock",
+                  c.lock_waits),
+    MonitoredCall("_queue", "SimpleQueue", ("get",), "queue.SimpleQueue", c.simple_queue_waits),
+)
+# Reads of `sys.stdin` count whatever object it is (pytest's capture puts its own there).
+STDIN_READS: frozenset[str] = frozenset({"read", "read1", "readinto", "readline", "readlines"})
 
 # Every name a hooked call is reported under. A call made inside another hooked
 # call (the files shutil.copytree opens) is part of that call, not a finding of its own.

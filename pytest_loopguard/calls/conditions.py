@@ -14,6 +14,10 @@ import os
 import stat
 from typing import Any
 
+# A monitored call's arguments, decoded from constants at its call site: (args, kwargs);
+# None when some argument is not a constant there.
+Arguments = tuple[tuple[Any, ...], dict[str, Any]] | None
+
 __all__ = [
     "VIRTUAL_FILE_PREFIXES",
     "barrier_waits",
@@ -23,12 +27,15 @@ __all__ = [
     "condition_waits",
     "event_waits",
     "join_waits",
+    "lock_waits",
     "opens_real_file",
     "popen_wait_waits",
     "queue_get_waits",
     "queue_join_waits",
     "queue_put_waits",
+    "regular_file_object",
     "resolves_name",
+    "simple_queue_waits",
     "sleeps",
     "waits_for_child",
 ]
@@ -136,3 +143,46 @@ def popen_wait_waits(process: Any, timeout: object = None) -> bool:
 def communicate_waits(process: Any, input: object = None, timeout: object = None) -> bool:
     """`Popen.communicate` with a child still running."""
     return not _zero(timeout) and process.poll() is None
+
+
+def regular_file_object(stream: Any, arguments: Arguments = None) -> bool:
+    """A file object whose descriptor is a regular file (not a pipe, a socket or a terminal)."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # no descriptor, closed, or a BytesIO
+        return False
+
+
+def _waits(arguments: Arguments, block_name: str) -> bool:
+    """Whether `(block=True, timeout=None)`-style arguments ask to wait.
+
+    Arguments that are not constants at the call site (a variable, or the
+    temporaries pytest's assertion rewriting makes) are not known: such a call
+    is not counted, as it may be a try that does not wait.
+    """
+    if arguments is None:
+        return False
+    args, kwargs = arguments
+    block = kwargs.get(block_name, args[0] if args else True)
+    timeout = kwargs.get("timeout", args[1] if len(args) > 1 else None)
+    if not block:
+        return False
+    return timeout is None or timeout == -1 or not _zero(timeout)  # a lock's -1: for ever
+
+
+def lock_waits(lock: Any, arguments: Arguments = None) -> bool:
+    """`Lock.acquire` on a lock another holder has, asked to wait for it."""
+    try:
+        held = lock.locked()
+    except (AttributeError, TypeError):
+        return False
+    return bool(held) and _waits(arguments, "blocking")
+
+
+def simple_queue_waits(queue: Any, arguments: Arguments = None) -> bool:
+    """`SimpleQueue.get` on an empty queue, asked to wait for an item."""
+    try:
+        empty = queue.empty()
+    except (AttributeError, TypeError):
+        return False
+    return bool(empty) and _waits(arguments, "block")

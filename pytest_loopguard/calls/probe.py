@@ -24,6 +24,7 @@ from asyncio import events
 from collections.abc import Callable
 from typing import Any
 
+from pytest_loopguard.calls import monitor
 from pytest_loopguard.calls.catalogue import AUDIT_CALLS, WRAPPED_CALLS, AuditCall, WrappedCall
 from pytest_loopguard.calls.recorder import CallRecorder
 from pytest_loopguard.probes.patching import AttributePatch
@@ -71,6 +72,12 @@ def _note(call: str, static: tuple[str, ...], check: Callable[..., bool] | None,
         recorder.internal_error(exc)
     finally:
         _busy.on = False
+
+
+def _internal_error(exc: BaseException) -> None:
+    recorder = _recorder
+    if recorder is not None:
+        recorder.internal_error(exc)
 
 
 def _audit_hook(event: str, args: tuple[Any, ...]) -> None:
@@ -164,11 +171,16 @@ class CallsProbe:
         if not _hook_added:
             sys.addaudithook(_audit_hook)
             _hook_added = True
-        if not _recorders:
-            _patches.extend(_apply_patches())
-            _events.update((entry.event, entry) for entry in AUDIT_CALLS)
+        first = not _recorders
         _recorders.append(self.recorder)
         _recorder = self.recorder
+        if first:
+            _patches.extend(_apply_patches())
+            _events.update((entry.event, entry) for entry in AUDIT_CALLS)
+            try:
+                monitor.start(_note, _internal_error)
+            except RuntimeError as exc:  # another tool holds the ids: the C methods go unseen
+                self.recorder.internal_error(exc)
 
     def uninstall(self) -> None:
         """Stop feeding the recorder; the last probe out takes the wrappers off."""
@@ -177,6 +189,7 @@ class CallsProbe:
             _recorders.remove(self.recorder)
         _recorder = _recorders[-1] if _recorders else None
         if not _recorders:
+            monitor.stop()
             _events.clear()
             for patch in reversed(_patches):
                 patch.restore()

@@ -9,7 +9,9 @@ report must give it.
 
 from __future__ import annotations
 
-__all__ = ["HELPERS", "KINDS"]
+import sys
+
+__all__ = ["HELPERS", "KINDS", "MONITORED_KINDS"]
 
 HELPERS = r'''
 import io, os, pathlib, queue, shutil, socket, sqlite3, ssl, subprocess, sys, tempfile
@@ -26,6 +28,10 @@ LISTENER.listen(100)
 ADDRESS = LISTENER.getsockname()
 LEFT, RIGHT = socket.socketpair()
 RIGHT.sendall(b"x" * 65536)
+READER = open(FILE, "rb")
+WRITER = open(os.path.join(TMP, "written.txt"), "w")
+DB = sqlite3.connect(os.path.join(TMP, "db.sqlite"), check_same_thread=False)
+DB.execute("create table if not exists t (x)")
 CONTEXT = ssl.create_default_context()
 CONTEXT.check_hostname = False
 CONTEXT.verify_mode = ssl.CERT_NONE
@@ -152,6 +158,34 @@ def _queue_get():
         pass
 def semaphore_acquire(): threading.Semaphore(0).acquire(timeout=0.001)
 def builtin_input(): _input()
+def file_read(): _file_read()
+def _file_read():
+    READER.seek(0)
+    READER.read()
+def file_write(): WRITER.write("x")
+def file_flush(): WRITER.flush()
+def file_write_after_memory(): _write_to(io.StringIO()); _write_to(WRITER)
+def _write_to(stream):
+    stream.write("x")  # a site that wrote to memory first is still watched
+def sqlite_execute(): DB.execute("insert into t values (1)")
+def sqlite_commit(): DB.commit()
+def lock_acquire(): _contended(threading.Lock())
+def _contended(lock):
+    lock.acquire()
+    threading.Timer(0.1, lock.release).start()  # held by then, even on a busy machine
+    lock.acquire()
+    lock.release()
+def simple_queue_get(): _simple_queue_get()
+def _simple_queue_get():
+    ready = queue.SimpleQueue()
+    threading.Timer(0.1, ready.put, args=(1,)).start()
+    ready.get()
+def stdin_read(): _stdin_read()
+def _stdin_read():
+    try:
+        sys.stdin.read(1)
+    except (OSError, ValueError):  # pytest's capture refuses the read
+        pass
 '''
 
 # kind -> the call name the finding must carry (its `call` or its `hooked`).
@@ -218,3 +252,17 @@ KINDS: dict[str, str] = {
     "semaphore_acquire": "threading.Semaphore.acquire",
     "builtin_input": "input",
 }
+# Methods of C types, seen through sys.monitoring from Python 3.12.
+MONITORED_KINDS: dict[str, str] = {
+    "file_read": "io.BufferedReader.read",
+    "file_write": "io.TextIOWrapper.write",
+    "file_flush": "io.TextIOWrapper.flush",
+    "file_write_after_memory": "io.TextIOWrapper.write",
+    "sqlite_execute": "sqlite3.Connection.execute",
+    "sqlite_commit": "sqlite3.Connection.commit",
+    "lock_acquire": "threading.Lock.acquire",
+    "simple_queue_get": "queue.SimpleQueue.get",
+    "stdin_read": "sys.stdin.read",
+}
+if sys.version_info >= (3, 12):
+    KINDS.update(MONITORED_KINDS)

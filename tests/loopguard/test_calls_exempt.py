@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from loopguard_sessions import QUIET, run
@@ -118,6 +119,73 @@ async def test_zero_sleep_and_non_waiting_primitives():
     assert q.get() == 1
 """
 
+# The C methods seen through sys.monitoring (3.12+) when they do not block, or not on the loop.
+MONITORED_EXEMPT = """
+import asyncio, io, os, queue, sqlite3, sys, threading
+import pytest
+
+@pytest.mark.asyncio
+async def test_memory_pipe_and_terminal_file_objects():
+    buffer = io.BytesIO()
+    buffer.write(b"x")
+    buffer.flush()
+    text = io.StringIO()
+    text.write("x")
+    text.read()
+    read_end, write_end = os.pipe()
+    with open(write_end, "wb") as writer:
+        writer.write(b"x")
+        writer.flush()
+    with open(read_end, "rb") as reader:
+        assert reader.read() == b"x"
+    sys.stdout.write("terminal output\\n")
+    sys.stdout.flush()
+
+@pytest.mark.asyncio
+async def test_uncontended_and_non_waiting_locks_and_queues():
+    lock = threading.Lock()
+    lock.acquire()
+    lock.release()
+    lock.acquire()
+    tried = lock.acquire(False)
+    tried = lock.acquire(blocking=False) or tried
+    tried = lock.acquire(True, 0) or tried
+    tried = lock.acquire(timeout=0) or tried
+    assert not tried
+    lock.release()
+    ready = queue.SimpleQueue()
+    ready.put(1)
+    assert ready.get() == 1
+    with pytest.raises(queue.Empty):
+        ready.get(False)
+    with pytest.raises(queue.Empty):
+        ready.get_nowait()
+
+def test_sqlite_and_file_objects_in_a_sync_test(tmp_path):
+    database = sqlite3.connect(tmp_path / "db.sqlite")
+    database.execute("create table t (x)")
+    database.commit()
+    database.close()
+    with open(tmp_path / "f", "w") as stream:
+        stream.write("x")
+        stream.flush()
+
+@pytest.mark.asyncio
+async def test_sqlite_files_and_stdin_in_another_thread(tmp_path):
+    def work():
+        database = sqlite3.connect(tmp_path / "db.sqlite")
+        database.execute("create table t (x)")
+        database.commit()
+        database.close()
+        with open(tmp_path / "f", "w") as stream:
+            stream.write("x")
+        try:
+            sys.stdin.read(1)
+        except OSError:
+            pass
+    await asyncio.to_thread(work)
+"""
+
 TRIO_EXEMPT = """
 import functools, os
 import pytest, trio
@@ -213,6 +281,14 @@ def test_loop_machinery_runner_and_other_threads_are_never_counted(pytester: pyt
     # The stall detector runs too: its own work must not count either.
     result = _passes(pytester, "--loopguard=1s", test_exempt=EXEMPT)
     result.assert_outcomes(passed=EXEMPT.count("\ndef test_") + EXEMPT.count("async def test_"))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is new in Python 3.12")
+def test_c_methods_that_do_not_block_or_run_off_the_loop_are_never_counted(
+    pytester: pytest.Pytester,
+) -> None:
+    pytest.importorskip("pytest_asyncio")
+    _passes(pytester, test_monitored=MONITORED_EXEMPT).assert_outcomes(passed=4)
 
 
 def test_trio_machinery_is_never_counted(pytester: pytest.Pytester) -> None:
