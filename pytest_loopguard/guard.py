@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_loopguard import marker, options
+from pytest_loopguard.calls.settings import CALL_RECORDS_KEY
 from pytest_loopguard.keys import REPORT_ATTRIBUTE, LoopguardWarning
 
 if TYPE_CHECKING:
@@ -117,6 +118,10 @@ class PhaseGuard:
             count, errors = 0, []
         else:
             count, errors = detector.internal_error_count, detector.internal_errors()
+        calls = self.config.stash.get(CALL_RECORDS_KEY, None)
+        if calls is not None:  # calls mode's probe
+            calls_count, calls_errors = calls.internal_errors()
+            count, errors = count + calls_count, [*errors, *calls_errors]
         if not count and not self.error_count_in_workers:
             return 0, []
         from pytest_loopguard import report

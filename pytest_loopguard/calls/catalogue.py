@@ -23,6 +23,7 @@ __all__ = [
     "AUDIT_CALLS",
     "CALL_NAMES",
     "EXEMPT_VIA",
+    "FILE_METHODS",
     "FRAME_KINDS",
     "LIBRARY_SLUGS",
     "MONITORED_CALLS",
@@ -178,7 +179,7 @@ class MonitoredCall(NamedTuple):
     check: Check | None = None
 
 
-_FILE_METHODS = (
+FILE_METHODS = (
     "read", "read1", "readall", "readinto", "readinto1", "readline", "readlines", "peek",
     "write", "writelines", "flush", "truncate",
 )
@@ -187,7 +188,7 @@ _SQLITE_CONNECTION = ("execute", "executemany", "executescript", "commit", "roll
 _SQLITE_CURSOR = ("execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall")
 
 MONITORED_CALLS: tuple[MonitoredCall, ...] = (
-    *(MonitoredCall("_io", name, _FILE_METHODS, f"io.{name}", c.regular_file_object)
+    *(MonitoredCall("_io", name, FILE_METHODS, f"io.{name}", c.regular_file_object)
       for name in _FILE_TYPES),
     MonitoredCall("sqlite3", "Connection", _SQLITE_CONNECTION, "sqlite3.Connection"),
     MonitoredCall("sqlite3", "Cursor", _SQLITE_CURSOR, "sqlite3.Cursor"),

@@ -27,7 +27,7 @@ from pytest_loopguard.calls.finding import CallFinding
 from pytest_loopguard.calls.probe import CallsProbe
 from pytest_loopguard.calls.recorder import CallRecorder
 from pytest_loopguard.calls.report import finding_to_record, format_record, headline
-from pytest_loopguard.calls.settings import CALLS_ATTRIBUTE, allows, marker_calls
+from pytest_loopguard.calls.settings import CALL_RECORDS_KEY, CALLS_ATTRIBUTE, allows, marker_calls
 from pytest_loopguard.guard import fail_phase
 from pytest_loopguard.keys import SETTINGS_KEY, LoopguardWarning
 from pytest_loopguard.marker import MarkerCache
@@ -45,6 +45,7 @@ class CallGuard:
         self.settings = config.stash[SETTINGS_KEY]
         self.records = records  # every call record this process made, for the summary
         self.recorder = CallRecorder(self.settings.count_logging)
+        config.stash[CALL_RECORDS_KEY].errors = self.recorder  # shown with loopguard's own errors
         self.probe: CallsProbe | None = None
         self.item: pytest.Item | None = None
         self.mode: CallsMode = "off"

@@ -12,7 +12,6 @@ writing to a file, `with lock:` entering it) produces no event and is not seen.
 
 from __future__ import annotations
 
-import dis
 import functools
 import io
 import sys
@@ -20,7 +19,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from pytest_loopguard.calls.catalogue import MONITORED_CALLS, STDIN_READS, Check
+from pytest_loopguard.calls.catalogue import FILE_METHODS, MONITORED_CALLS, STDIN_READS, Check
 from pytest_loopguard.calls.conditions import Arguments
 
 __all__ = ["Note", "available", "start", "stop"]
@@ -145,9 +144,10 @@ def _seen(code: types.CodeType, offset: int, function: Any, arg0: Any) -> object
 
 
 def _is_io(descriptor: Any) -> bool:
+    """A read, write or flush of another file object: its site may get a real file later."""
     if descriptor in _other_io:
         return True
-    if issubclass(descriptor.__objclass__, io.IOBase):
+    if descriptor.__name__ in FILE_METHODS and issubclass(descriptor.__objclass__, io.IOBase):
         _other_io.add(descriptor)
         return True
     return False
@@ -167,6 +167,7 @@ def _decoded(check: Check, target: object, code: types.CodeType, offset: int) ->
 @functools.lru_cache(maxsize=1024)
 def _arguments(code: types.CodeType, offset: int) -> Arguments:
     """Read a call's arguments from its site when all of them are constants; else None."""
+    import dis  # only when a lock or a queue would wait: most sessions never need it
     instructions = list(dis.get_instructions(code))
     index = next((i for i, ins in enumerate(instructions) if ins.offset == offset), None)
     if index is None or instructions[index].opname not in ("CALL", "CALL_KW"):

@@ -9,7 +9,7 @@ of `pytest_loopguard.options`, with every other loopguard option. The
 from __future__ import annotations
 
 import fnmatch
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -21,6 +21,7 @@ __all__ = [
     "CALL_RECORDS_KEY",
     "MARKER_SOURCE",
     "CallRecords",
+    "ErrorSource",
     "allows",
     "marker_calls",
     "needs_guard",
@@ -32,12 +33,25 @@ CALLS_ATTRIBUTE = "loopguard_calls"
 MARKER_SOURCE = f"@pytest.mark.{MARKER_NAME}(calls=...)"
 
 
+class ErrorSource(Protocol):
+    """What keeps the calls probe's own errors (its CallRecorder)."""
+
+    error_count: int
+    errors: list[BaseException]
+
+
 class CallRecords:
     """The session's call records: made here by the guard, or sent by xdist workers."""
 
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
         self.used = False  # calls mode was on for the session or some of its tests
+        self.errors: ErrorSource | None = None  # set by the guard: the probe's recorder
+
+    def internal_errors(self) -> tuple[int, list[BaseException]]:
+        """Count the calls probe's own errors and return those kept, for the report."""
+        source = self.errors
+        return (0, []) if source is None else (source.error_count, list(source.errors))
 
 
 CALL_RECORDS_KEY = pytest.StashKey[CallRecords]()
