@@ -11,7 +11,8 @@ import venv
 import zipfile
 from pathlib import Path
 
-__all__ = ["CORPUS", "ENVS", "WORKTREE", "BenchError", "prepare", "print_versions"]
+__all__ = ["CORPUS", "ENVS", "WORKTREE", "BenchError", "ensure_env", "install_project", "prepare",
+           "print_versions"]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

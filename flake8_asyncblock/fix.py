@@ -18,6 +18,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from flake8_asyncblock.fix_edits import Edit, plan_edit
 from flake8_asyncblock.fix_imports import add_imports, drop_unused_imports
+from flake8_asyncblock.fix_splice import pieces, rewrite_pieces
 from flake8_asyncblock.names import Names
 from flake8_asyncblock.rule import Violation
 from flake8_asyncblock.scope import Scope
@@ -25,6 +26,7 @@ from flake8_asyncblock.scope import Scope
 __all__ = ["FixResult", "fix_source"]
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines as ast counts them, ends kept
 _Key = tuple[int, int, int, int]
 
 
@@ -43,6 +45,9 @@ def fix_source(source: str, tree: ast.Module, violations: Sequence[Violation]) -
     The result is checked to compile; when it does not (while the original
     did), nothing is rewritten and every finding is reported as skipped.
     """
+    spliced = _fix_statements(source, tree, violations)
+    if spliced is not None:
+        return spliced
     try:
         module = cst.parse_module(source)
     except (cst.ParserSyntaxError, RecursionError) as exc:
@@ -76,6 +81,104 @@ def fix_source(source: str, tree: ast.Module, violations: Sequence[Violation]) -
         return FixResult(source, skipped=skipped)
     result.source = fixed
     return result
+
+
+def _fix_statements(source: str, tree: ast.Module, violations: Sequence[Violation]) -> FixResult | None:
+    """Rewrite each statement holding a finding on its own (see fix_splice.py); None if one does not fit."""
+    if "\r" in source.replace("\r\n", ""):
+        return None  # lone CRs end lines for ast but not for every tool: leave them to the slow path
+    lines = _LINES.findall(source)
+    groups = pieces(tree, lines, violations)
+    if groups is None:
+        return None
+    library = Names(Scope(tree)).async_library()
+    result = FixResult(source)
+    edits: list[Edit] = []
+
+    def plan(module: cst.Module, found: list[tuple[Violation, cst.CSTNode]],
+             parents: dict[cst.CSTNode, cst.CSTNode]) -> str:
+        planned: dict[cst.CSTNode, Edit] = {}
+        for violation, node in found:
+            edit = plan_edit(node, violation, parents, library)
+            if isinstance(edit, str):
+                result.skipped.append((violation, edit))
+            elif edit.node in planned:
+                result.skipped.append((violation, "another fix rewrites the same call"))
+            else:
+                planned[edit.node] = edit
+                result.applied.append(violation)
+        edits.extend(planned.values())
+        return module.visit(_Rewriter(planned)).code if planned else module.code
+
+    texts = rewrite_pieces(groups, lines, plan)
+    if texts is None:
+        return None
+    out: list[str] = []
+    done = 0
+    for piece, text in zip(groups, texts):
+        out.extend((*lines[done:piece.first - 1], text))
+        done = piece.last
+    out.extend(lines[done:])
+    order = {id(v): i for i, v in enumerate(violations)}
+    result.applied.sort(key=lambda v: order[id(v)])
+    result.skipped.sort(key=lambda item: order[id(item[0])])
+    if not edits:
+        return result
+    fixed = _with_imports("".join(out), edits)
+    problem = _compile_problem(source, fixed)
+    if problem:
+        return FixResult(source, skipped=[(v, problem) for v in result.applied] + result.skipped)
+    result.source = fixed
+    return result
+
+
+def _with_imports(code: str, edits: Sequence[Edit]) -> str:
+    """Add the imports the edits need and drop those they made unused, in the import block only.
+
+    The block (with what comes before it) is parsed alone. A module without
+    an import block gets its first import above its first statement, which
+    takes the whole module.
+    """
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code  # the compile check says why
+    body = tree.body
+    start = next((i for i, s in enumerate(body) if not _header(s)), len(body))
+    end = next((i for i in range(start, len(body)) if not isinstance(body[i], (ast.Import, ast.ImportFrom))),
+               len(body))
+    lines = _LINES.findall(code)
+    cut = len(lines) if start == end or end == len(body) else _first_line(body[end]) - 1
+    head, rest = "".join(lines[:cut]), "".join(lines[cut:])
+    try:
+        module = cst.parse_module(head)
+    except (cst.ParserSyntaxError, RecursionError):
+        return code
+    module = add_imports(module, [name for edit in edits for name in edit.imports])
+    unused = sorted({name for edit in edits for name in edit.unused_imports})
+    if unused:
+        try:
+            after = ast.parse(module.code + rest)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return module.code + rest
+        module = drop_unused_imports(module, unused, after)
+    head = module.code
+    if not module.body and not head.strip():
+        head = ""  # the only imports went: no blank lines left at the top
+    return head + rest
+
+
+def _header(statement: ast.stmt) -> bool:
+    """A docstring or a `from __future__` import: what stays above the import block."""
+    if isinstance(statement, ast.ImportFrom):
+        return statement.module == "__future__" and not statement.level
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) \
+        and isinstance(statement.value.value, str)
+
+
+def _first_line(statement: ast.stmt) -> int:
+    decorators = getattr(statement, "decorator_list", ())
+    return min((statement.lineno, *(d.lineno for d in decorators)))
 
 
 def _index_nodes(positions: object) -> dict[_Key, cst.CSTNode]:
