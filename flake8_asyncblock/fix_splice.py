@@ -14,6 +14,7 @@ caller rewrites the whole module instead.
 from __future__ import annotations
 
 import ast
+import itertools
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -81,7 +82,7 @@ def pieces(tree: ast.Module, lines: Sequence[str], violations: Sequence[Violatio
         piece = by_range.setdefault((first, last), Piece(first, last, indent, shared, []))
         piece.violations.append(violation)
     ordered = sorted(by_range.values(), key=lambda p: p.first)
-    if any(a.last >= b.first for a, b in zip(ordered, ordered[1:])):
+    if any(a.last >= b.first for a, b in itertools.pairwise(ordered)):
         return None
     return ordered
 
