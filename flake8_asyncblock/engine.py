@@ -5,18 +5,25 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
+from typing import Protocol
 
 from flake8_asyncblock.call_table import CallTable, tabled
 from flake8_asyncblock.context import Origin
-from flake8_asyncblock.names import CONSTRUCTORS, Names
+from flake8_asyncblock.names import CONSTRUCTORS, Names, walrus_lines
 from flake8_asyncblock.rule import FileContext, Rule, Violation
 from flake8_asyncblock.scope import SCOPE_NODES, Scope, ScopeNode
 from flake8_asyncblock.settings import Settings
 
-__all__ = ["check", "constructors", "dispatch_names", "handlers", "walk"]
+__all__ = ["Companion", "Handlers", "check", "constructors", "dispatch_names", "handlers", "walk"]
 
 _VISIT, _LEAVE, _PUSH, _POP = range(4)
-_Handlers = dict[type, tuple[Callable[[ast.AST], None], ...]]
+Handlers = dict[type, tuple[Callable[[ast.AST], None], ...]]
+
+
+class Companion(Protocol):
+    """Work that rides along one file's walk: it adds handlers over the walk's scope and names."""
+
+    def handlers(self, scope: Scope, names: Names) -> tuple[Handlers, Handlers]: ...
 
 
 @cache
@@ -59,33 +66,39 @@ def check(
     settings: Settings,
     source: str | None = None,
     origin: Origin | None = None,
+    also: Sequence[Companion] = (),
 ) -> list[Violation]:
     """Run `rules` over `tree` in one walk and return their findings in source order.
 
     `source` is the file's text when known: files where no rule can fire (no
     "async" and no rule's source hint) are not walked at all. `origin` says
     where the file is (path, module, project), for rules that look beyond it.
+    `also` join the walk, which then always happens.
     """
     active = tuple(rule for rule in rules if _may_fire(rule, source, settings))
-    if not active:
+    if not active and not also:
         return []
     scope = Scope(tree)
-    walrus = source is None or ":=" in source
-    names = Names(scope, constructors(tuple(rules)), walrus=walrus)
+    names = Names(scope, constructors(tuple(rules)), walrus=walrus_lines(source))
     context = FileContext(source, tuple(rules), origin or Origin())
     instances = [rule(scope, names, settings) for rule in active]
     for instance in instances:
         instance.context = context
-    walk(tree, scope, *handlers(instances, scope, names))
+    visit, leave = handlers(instances, scope, names)
+    for companion in also:
+        for table, extra in zip((visit, leave), companion.handlers(scope, names)):
+            for node_class, added in extra.items():
+                table[node_class] = (*table.get(node_class, ()), *added)
+    walk(tree, scope, visit, leave)
     found = [v for instance in instances for v in instance.violations]
     found.sort(key=lambda v: (v.line, v.col, v.code))
     return found
 
 
-def handlers(instances: Sequence[Rule], scope: Scope, names: Names) -> tuple[_Handlers, _Handlers]:
+def handlers(instances: Sequence[Rule], scope: Scope, names: Names) -> tuple[Handlers, Handlers]:
     """Return the visit and leave tables of `instances`, by node type."""
-    visit: _Handlers = {}
-    leave: _Handlers = {}
+    visit: Handlers = {}
+    leave: Handlers = {}
     # Data-only BlockingCallRules share one lookup per call instead of one visit each.
     calls = [instance for instance in instances if tabled(instance)]
     if calls:  # the handler takes the ast.Call it is keyed by
@@ -100,7 +113,7 @@ def handlers(instances: Sequence[Rule], scope: Scope, names: Names) -> tuple[_Ha
     return visit, leave
 
 
-def walk(tree: ast.AST, scope: Scope, visit: _Handlers, leave: _Handlers) -> None:
+def walk(tree: ast.AST, scope: Scope, visit: Handlers, leave: Handlers) -> None:
     """Visit every node once, depth first in source order, without recursion.
 
     Deeply nested expressions (long operator chains) would exhaust Python's

@@ -10,7 +10,8 @@ from flake8_asyncblock.chains import blocking_functions
 from flake8_asyncblock.context import Chain
 from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import Rule
-from flake8_asyncblock.summaries import call_target, qualnames, summarize
+from flake8_asyncblock.summaries import summarize
+from flake8_asyncblock.targets import call_target, qualnames
 
 __all__ = ["HelperCallRule"]
 
@@ -31,6 +32,9 @@ class HelperCallRule(Rule):
     fix = ToThread(safe=False)
 
     def visit_Call(self, node: ast.Call) -> None:
+        project = self.context.origin.project
+        if project is not None and not project:  # the project pass's first look: nothing blocks yet
+            return
         if not self.scope.in_coroutine():
             return
         chain = _chain_of(self, node)

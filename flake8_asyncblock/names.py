@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Container, Mapping
+import bisect
+from collections.abc import Container, Mapping, Sequence
 
 from flake8_asyncblock.bindings import GLOBAL, NONLOCAL, OPAQUE, Binding, collect_bindings
 from flake8_asyncblock.libraries import ASYNCIO, LIBRARIES, AsyncLibrary
 from flake8_asyncblock.scope import Frame, Scope
 
-__all__ = ["ATTRIBUTE_TYPES", "CONSTRUCTORS", "Names"]
+__all__ = ["ATTRIBUTE_TYPES", "CONSTRUCTORS", "Names", "walrus_lines"]
 
 #: Call (qualified name) -> type name of the value it returns. Rules add their
 #: own through `Rule.constructors`; annotations naming a key map to its value.
@@ -48,7 +49,7 @@ class Names:
         self,
         scope: Scope,
         constructors: Mapping[str, str] = CONSTRUCTORS,
-        walrus: bool = True,
+        walrus: bool | Sequence[int] = True,
     ) -> None:
         self.scope = scope
         self.constructors = constructors
@@ -57,17 +58,8 @@ class Names:
         self._library: AsyncLibrary | None = None
         self._members: dict[ast.AST, dict] = {}
         self._self_types: dict[tuple[ast.AST, str], str | None] = {}
-        #: `T.*` constructor keys: any attribute of a T holds that type (`client.db` a Database).
-        self._any_attribute = {
-            key[:-2]: typed for key, typed in constructors.items() if key.endswith(".*")
-        }
-        #: `*Suffix(T)` keys: a callee named `...Suffix` given a T first makes that type
-        #: (gRPC's generated `FooStub(channel)` is sync or async as its channel is).
-        self._by_argument = [
-            (key[1:].partition("(")[0], key.partition("(")[2][:-1], typed)
-            for key, typed in constructors.items()
-            if key.startswith("*")
-        ]
+        self._inits: dict[ast.AST, tuple[list[Frame], dict[str, list[ast.expr | None]]] | None] = {}
+        self._any_attribute, self._by_argument = _patterns(constructors)
 
     def qualified_name(self, expr: ast.AST) -> str | None:
         """Return the dotted name `expr` stands for, or None when unknown.
@@ -264,21 +256,15 @@ class Names:
         return self._self_types[key]
 
     def _init_assigns(self, frames: list[Frame], attr: str) -> str | None:
-        init = next(
-            (node for node in frames[-1].node.body  # type: ignore[attr-defined]  # a class frame
-             if isinstance(node, ast.FunctionDef) and node.name == "__init__"),
-            None,
-        )
-        params = [*init.args.posonlyargs, *init.args.args] if init else []
-        if init is None or not params:
+        owner = frames[-1].node
+        if owner not in self._inits:
+            self._inits[owner] = _init_assignments(frames)
+        found = self._inits[owner]
+        if found is None:
             return None
-        inner = [*frames, Frame(init)]
-        found = set()
-        for node in ast.walk(init):
-            value = _self_assignment(node, params[0].arg, attr)
-            if value is not None:
-                found.add(self._type_of(value, inner))
-        return found.pop() if len(found) == 1 else None
+        inner, values = found
+        types = {self._type_of(value, inner) if value else None for value in values.get(attr, ())}
+        return types.pop() if len(types) == 1 else None
 
     def _lookup(self, name: str, frames: list[Frame]) -> Binding:
         index = len(frames) - 1
@@ -301,7 +287,10 @@ class Names:
     def _symbols(self, frames: list[Frame], index: int) -> dict:
         frame = frames[index]
         if frame.symbols is None:
-            frame.symbols = collect_bindings(frame.node, self._walrus)
+            walrus = self._walrus
+            if not isinstance(walrus, bool):
+                walrus = _spans(frame.node, walrus)
+            frame.symbols = collect_bindings(frame.node, walrus)
         return frame.symbols
 
     def _settle(self, frame: Frame, name: str, frames: list[Frame]) -> Binding:
@@ -371,23 +360,74 @@ class Names:
         return self.constructors.get(name, name) if name else None
 
 
-def _self_assignment(node: ast.AST, owner: str, attr: str) -> ast.expr | None:
-    """Return the value of `owner.attr = value`, or None."""
-    if isinstance(node, ast.Assign):
-        targets = node.targets
-    elif isinstance(node, ast.AnnAssign):
-        targets = [node.target]
-    else:
+def _init_assignments(frames: list[Frame]) -> tuple[list[Frame], dict[str, list[ast.expr | None]]] | None:
+    """Return the frames inside the class's `__init__` and what it assigns to each `self.x`, in one walk."""
+    init = next(
+        (node for node in frames[-1].node.body  # type: ignore[attr-defined]  # a class frame
+         if isinstance(node, ast.FunctionDef) and node.name == "__init__"),
+        None,
+    )
+    params = [*init.args.posonlyargs, *init.args.args] if init else []
+    if init is None or not params:
         return None
-    for target in targets:
-        if (
-            isinstance(target, ast.Attribute)
-            and target.attr == attr
-            and isinstance(target.value, ast.Name)
-            and target.value.id == owner
-        ):
-            return node.value
-    return None
+    owner = params[0].arg
+    values: dict[str, list[ast.expr | None]] = {}
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
+        for target in targets:
+            if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                    and target.value.id == owner):
+                values.setdefault(target.attr, []).append(node.value)
+    return [*frames, Frame(init)], values
+
+
+_Patterns = tuple[dict[str, str], list[tuple[str, str, str]]]
+_PATTERNS: dict[int, tuple[Mapping[str, str], _Patterns]] = {}
+
+
+def _patterns(constructors: Mapping[str, str]) -> _Patterns:
+    """Return the pattern keys of `constructors`, worked out once per table (every file shares it).
+
+    `T.*` keys: any attribute of a T holds that type (`client.db` a Database).
+    `*Suffix(T)` keys: a callee named `...Suffix` given a T first makes that type
+    (gRPC's generated `FooStub(channel)` is sync or async as its channel is).
+    """
+    known = _PATTERNS.get(id(constructors))
+    if known is not None and known[0] is constructors:
+        return known[1]
+    any_attribute = {key[:-2]: typed for key, typed in constructors.items() if key.endswith(".*")}
+    by_argument = [
+        (key[1:].partition("(")[0], key.partition("(")[2][:-1], typed)
+        for key, typed in constructors.items()
+        if key.startswith("*")
+    ]
+    if len(_PATTERNS) > 64:
+        _PATTERNS.clear()
+    _PATTERNS[id(constructors)] = (constructors, (any_attribute, by_argument))
+    return any_attribute, by_argument
+
+
+def walrus_lines(source: str | None) -> bool | tuple[int, ...]:
+    """Where `Names` looks for `:=`: everywhere (source unknown), nowhere, or in the scopes spanning these lines."""
+    if source is None:
+        return True
+    if ":=" not in source:
+        return False
+    return tuple(number for number, line in enumerate(source.splitlines(), start=1) if ":=" in line)
+
+
+def _spans(node: ast.AST, lines: Sequence[int]) -> bool:
+    """Tell whether one of the sorted `lines` falls within `node` (the module spans them all)."""
+    first = getattr(node, "lineno", None)
+    if first is None:
+        return bool(lines)
+    at = bisect.bisect_left(lines, first)
+    return at < len(lines) and lines[at] <= getattr(node, "end_lineno", first)
 
 
 def _is_none(expr: ast.expr) -> bool:

@@ -25,7 +25,7 @@ from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.results import FileError, FileResult
 from flake8_asyncblock.runner import Job, analyse
 from flake8_asyncblock.source import Source, read_source
-from flake8_asyncblock.summaries import ModuleSummary, summarize
+from flake8_asyncblock.summaries import ModuleSummary, Summarizer, summarize
 
 __all__ = ["check_project", "helper_codes", "summarize_project"]
 
@@ -150,11 +150,16 @@ def _roots(files: Sequence[str]) -> frozenset[str]:
 
 
 def _survey(source: Source, job: Job) -> tuple[FileResult, _Packed | None]:
-    """Check a file with the direct rules and summarize it, from one parse."""
+    """Check a file with the direct rules and summarize it, in one walk of one parse."""
     tree = _parse(source)
     if tree is None:
         return analyse(source, job), None  # which reports why it does not parse
-    return analyse(source, job, tree), _Packed.of(_summary(source, tree, job))
+    summarizer = _summarizer(source, job)
+    try:
+        result = analyse(source, job, tree, also=(summarizer,))
+    except RecursionError:  # too deep for name resolution: check the file alone
+        return analyse(source, job, tree), None
+    return result, _Packed.of(summarizer.result())
 
 
 def _summarize(source: Source, job: Job) -> _Packed | None:
@@ -169,11 +174,15 @@ def _parse(source: Source) -> ast.Module | None:
         return None
 
 
-def _summary(source: Source, tree: ast.Module, job: Job) -> ModuleSummary | None:
+def _summarizer(source: Source, job: Job) -> Summarizer:
     assert job.project is not None
     module, package = module_of(source.path)
+    return Summarizer(source.text, RULES, job.settings, (source.path, module, package), job.project.roots)
+
+
+def _summary(source: Source, tree: ast.Module, job: Job) -> ModuleSummary | None:
+    summarizer = _summarizer(source, job)
     try:
-        return summarize(tree, source.text, RULES, job.settings, (source.path, module, package),
-                         job.project.roots)
+        return summarize(tree, source.text, RULES, job.settings, summarizer.where, summarizer.roots)
     except RecursionError:
         return None

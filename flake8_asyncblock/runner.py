@@ -11,6 +11,7 @@ import ast
 import difflib
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,10 +61,14 @@ class Job:
         return frozenset(c for c in self.codes if not c.startswith(dropped)) if dropped else self.codes
 
 
-def lint_source(source: str, tree: ast.AST, job: Job, path: str | None = None) -> list[Violation]:
-    """Run every registered rule (as the flake8 plugin does), keep selected codes, apply noqa."""
+def lint_source(source: str, tree: ast.AST, job: Job, path: str | None = None,
+                also: Sequence[engine.Companion] = ()) -> list[Violation]:
+    """Run every registered rule (as the flake8 plugin does), keep selected codes, apply noqa.
+
+    `also` join the walk (the project pass's summaries).
+    """
     origin = job.project.origin(path) if job.project and path else Origin(path)
-    found = engine.check(tree, RULES, job.settings, source, origin)
+    found = engine.check(tree, RULES, job.settings, source, origin, also)
     codes = job.codes_for(path)
     return filter_noqa(source, [v for v in found if v.code in codes])
 
@@ -74,16 +79,17 @@ def check_file(path: str, job: Job) -> FileResult:
     return analyse(source, job) if isinstance(source, Source) else FileResult(path, error=source)
 
 
-def analyse(source: Source, job: Job, tree: ast.Module | None = None) -> FileResult:
+def analyse(source: Source, job: Job, tree: ast.Module | None = None,
+            also: Sequence[engine.Companion] = ()) -> FileResult:
     """Lint a decoded file; in fix/diff mode also plan, verify and render its rewrite.
 
-    `tree` is the file's tree when the caller has parsed it already.
+    `tree` is the file's tree when the caller has parsed it already; `also` join the lint's walk.
     """
     parsed = _parse(source) if tree is None else tree
     if isinstance(parsed, FileError):
         return FileResult(source.path, error=parsed)
     tree = parsed
-    violations = lint_source(source.text, tree, job, source.path)
+    violations = lint_source(source.text, tree, job, source.path, also)
     findings = _findings(source.path, source.text, violations)
     if job.mode == "check":
         return FileResult(source.path, findings)

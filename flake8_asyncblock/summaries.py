@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flake8_asyncblock import engine
-from flake8_asyncblock.names import Names
+from flake8_asyncblock.engine import Handlers
+from flake8_asyncblock.names import Names, walrus_lines
 from flake8_asyncblock.noqa import filter_noqa
 from flake8_asyncblock.rule import Rule, Violation
 from flake8_asyncblock.scope import Scope
 from flake8_asyncblock.settings import Settings
+from flake8_asyncblock.targets import absolute_name, call_target, qualnames
 
-__all__ = [
-    "Blocker", "FunctionSummary", "ModuleSummary", "Target", "call_target", "qualnames",
-    "summarize", "taking_part",
-]
+__all__ = ["Blocker", "FunctionSummary", "ModuleSummary", "Summarizer", "summarize", "taking_part"]
 
 #: Decorators that leave calling the function as calling its body.
 _TRANSPARENT = frozenset({
@@ -70,10 +70,6 @@ class ModuleSummary:
     coroutine_calls: frozenset[str] = frozenset()
 
 
-#: What a call calls: a `def` of this file, or an absolute dotted name elsewhere.
-Target = ast.FunctionDef | ast.AsyncFunctionDef | str
-
-
 def taking_part(rules: Sequence[type[Rule]], settings: Settings) -> list[type[Rule]]:
     """Return the direct rules whose calls make a helper block: on by default, in a family."""
     prefixes = tuple(prefix for rule in rules for prefix in getattr(rule, "reaches", ()))
@@ -84,70 +80,11 @@ def taking_part(rules: Sequence[type[Rule]], settings: Settings) -> list[type[Ru
     ]
 
 
-def qualnames(tree: ast.AST) -> dict[ast.AST, str]:
-    """Name each `def` and class of `tree` as Python's __qualname__ does."""
-    names: dict[ast.AST, str] = {}
-    todo: list[tuple[ast.AST, str]] = [(tree, "")]
-    while todo:
-        node, prefix = todo.pop()
-        for child in _statements(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names[child] = prefix + child.name
-                inner = ".<locals>." if not isinstance(child, ast.ClassDef) else "."
-                todo.append((child, names[child] + inner))
-    return names
-
-
-def _statements(node: ast.AST) -> Iterator[ast.stmt]:
-    """Yield the statements of `node`'s own blocks, through if/try/with/for/match."""
-    todo = list(getattr(node, "body", []))
-    while todo:
-        statement = todo.pop()
-        yield statement
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            block = getattr(statement, name, None)
-            if isinstance(block, list):
-                todo.extend(block)
-
-
-def call_target(
-    names: Names, call: ast.Call, package: str, roots: frozenset[str]
-) -> Target | None:
-    """Return what `call` calls when it may be a project function, resolved by scope.
-
-    A `def` in this file (`f()`, `self.f()`, `Cls.f()`, `c.f()` with `c = Cls()`),
-    or an imported name under one of `roots` (or relative to `package`), made absolute.
-    """
-    found = names.definition(call.func)
-    if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return found
-    if found is not None or not roots:
-        return None
-    dotted = names.qualified_name(call.func)
-    if dotted is None:
-        return None
-    absolute = absolute_name(dotted, package)
-    return absolute if absolute and absolute.partition(".")[0] in roots else None
-
-
-def absolute_name(dotted: str, package: str) -> str | None:
-    """Turn ".util.f", imported in a module of `package`, into "pkg.util.f".
-
-    None when the relative name climbs above the top-level package.
-    """
-    level = len(dotted) - len(dotted.lstrip("."))
-    if not level:
-        return dotted
-    parts = package.split(".") if package else []
-    if level - 1 >= len(parts):
-        return None
-    return ".".join([*parts[: len(parts) - (level - 1)], dotted[level:]]).rstrip(".") or None
-
-
 class _SyncScope(Scope):
-    """The walk's scope stack, with each sync `def` body standing in for a coroutine body."""
+    """A view of the walk's scope stack where each sync `def` body stands in for a coroutine body."""
+
+    def __init__(self, scope: Scope) -> None:  # shares the stack the walk pushes and pops
+        self.frames = scope.frames
 
     def in_coroutine(self) -> bool:
         return type(self.frames[-1].node) is ast.FunctionDef
@@ -158,6 +95,124 @@ class _SyncScope(Scope):
         return node if type(node) is ast.FunctionDef else None  # type: ignore[return-value]
 
 
+class Summarizer:
+    """Summarize one file's sync functions during a walk of its tree: the check's own, or one of its own.
+
+    `where` is (path, module, package) of the file; `roots` the top-level
+    packages of the project, whose imported functions are recorded as calls.
+    Joining the check's walk (`engine.check(..., also=[summarizer])`) shares its
+    scopes and resolved names, so a file costs one walk; `result()` afterwards.
+    """
+
+    def __init__(
+        self,
+        source: str | None,
+        rules: Sequence[type[Rule]],
+        settings: Settings,
+        where: tuple[str, str, str] = ("", "", ""),
+        roots: frozenset[str] = frozenset(),
+    ) -> None:
+        self.source, self.rules, self.settings = source, rules, settings
+        self.where, self.roots = where, roots
+        self.scope: Scope | None = None
+        self.names: Names | None = None
+        self.found: dict[ast.AST, list[tuple[Violation, str]]] = {}
+        self.calls: dict[ast.AST, list[tuple[str, int]]] = {}
+        self.awaited: set[str] = set()
+        self.generators: set[ast.AST] = set()
+        self.qualified: dict[ast.AST, str] = {}
+        self.imports: dict[str, str] = {}
+
+    def handlers(self, scope: Scope, names: Names) -> tuple[Handlers, Handlers]:
+        """Return the visit and leave tables to merge into the walk that `scope` follows."""
+        self.scope, self.names = scope, names
+        sync = _SyncScope(scope)
+        instances = [rule(sync, names, self.settings) for rule in taking_part(self.rules, self.settings)]
+        for instance in instances:
+            instance.violations = _Filed(scope, self.found)
+        visit, leave = engine.handlers(instances, sync, names)
+        own: dict[type, Callable[[Any], None]] = {
+            ast.Call: self._call, ast.Yield: self._yield, ast.YieldFrom: self._yield,
+            ast.FunctionDef: self._define, ast.AsyncFunctionDef: self._define,
+            ast.ClassDef: self._define, ast.Import: self._import, ast.ImportFrom: self._import,
+        }
+        for node_class, handler in own.items():
+            visit[node_class] = (*visit.get(node_class, ()), handler)
+        return visit, leave
+
+    def _call(self, node: ast.Call) -> None:
+        assert self.scope is not None and self.names is not None
+        function = self.scope.function()
+        kind = type(function)
+        if kind is ast.Lambda or function is None:
+            return
+        module, package = self.where[1:]
+        target = call_target(self.names, node, package, self.roots)
+        if isinstance(target, ast.FunctionDef):
+            # A def called before the walk reaches it: name the whole file once.
+            name = self.qualified.get(target) or self._all_names().get(target)
+            target = (f"{module}.{name}" if module else name) if name else None
+        if not isinstance(target, str):
+            return
+        if kind is ast.FunctionDef:
+            self.calls.setdefault(function, []).append((target, node.lineno))
+        else:
+            self.awaited.add(target)
+
+    def _all_names(self) -> dict[ast.AST, str]:
+        assert self.scope is not None
+        names = qualnames(self.scope.frames[0].node)
+        self.qualified.update(names)
+        return names
+
+    def _yield(self, node: ast.AST) -> None:
+        assert self.scope is not None
+        function = self.scope.function()
+        if function is not None:
+            self.generators.add(function)
+
+    def _define(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        """Name `node` as Python's __qualname__ does: the walk is still in the enclosing scope."""
+        assert self.scope is not None
+        if node in self.qualified:
+            return
+        outer = self.scope.frames[-1].node
+        prefix = self.qualified.get(outer)
+        if prefix is None:  # the module
+            self.qualified[node] = node.name
+        else:
+            inner = "." if isinstance(outer, ast.ClassDef) else ".<locals>."
+            self.qualified[node] = f"{prefix}{inner}{node.name}"
+
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        """Record the names module-level imports bind, as absolute dotted names."""
+        assert self.scope is not None
+        if not self.scope.at_module_level():
+            return
+        if isinstance(node, ast.Import):
+            self.imports.update((alias.asname, alias.name) for alias in node.names if alias.asname)
+            return
+        prefix = "." * node.level + (node.module or "")
+        dot = "." if node.module else ""
+        for alias in node.names:
+            absolute = absolute_name(f"{prefix}{dot}{alias.name}", self.where[2])
+            if alias.name != "*" and absolute:
+                self.imports[alias.asname or alias.name] = absolute
+
+    def result(self) -> ModuleSummary:
+        """Return the summary of the file, once the walk is over."""
+        assert self.names is not None
+        if self.source is not None and "noqa" in self.source.lower():
+            _drop_silenced(self.found, self.calls, self.source, _helper_codes(self.rules))
+        functions = {
+            name: _summary(node, name, self.names, self.found.get(node, []), self.calls.get(node, []),
+                           node in self.generators)
+            for node, name in self.qualified.items() if type(node) is ast.FunctionDef
+        }
+        path, module, _ = self.where
+        return ModuleSummary(path, module, functions, self.imports, frozenset(self.awaited))
+
+
 def summarize(
     tree: ast.AST,
     source: str | None,
@@ -166,58 +221,12 @@ def summarize(
     where: tuple[str, str, str] = ("", "", ""),
     roots: frozenset[str] = frozenset(),
 ) -> ModuleSummary:
-    """Summarize every sync function of `tree` in one walk.
-
-    `where` is (path, module, package) of the file; `roots` the top-level
-    packages of the project, whose imported functions are recorded as calls.
-    """
-    path, module, package = where
-    scope = _SyncScope(tree)
-    names = Names(scope, engine.constructors(tuple(rules)), walrus=source is None or ":=" in source)
-    qualified = qualnames(tree)
-    found: dict[ast.AST, list[tuple[Violation, str]]] = {}
-    calls: dict[ast.AST, list[tuple[str, int]]] = {}
-    instances = [rule(scope, names, settings) for rule in taking_part(rules, settings)]
-    for instance in instances:
-        instance.violations = _Filed(scope, found)
-    visit, leave = engine.handlers(instances, scope, names)
-
-    awaited: set[str] = set()
-
-    def collect(node: ast.AST) -> None:
-        function = scope.function()
-        kind = type(function)
-        if kind is ast.Lambda or function is None or not isinstance(node, ast.Call):
-            return
-        target = call_target(names, node, package, roots)
-        if isinstance(target, ast.FunctionDef) and target in qualified:
-            target = f"{module}.{qualified[target]}" if module else qualified[target]
-        if not isinstance(target, str):
-            return
-        if kind is ast.FunctionDef:
-            calls.setdefault(function, []).append((target, node.lineno))
-        else:
-            awaited.add(target)
-
-    generators: set[ast.AST] = set()
-
-    def yields(node: ast.AST) -> None:
-        function = scope.function()
-        if function is not None:
-            generators.add(function)
-
-    visit[ast.Call] = (*visit.get(ast.Call, ()), collect)
-    for node_class in (ast.Yield, ast.YieldFrom):
-        visit[node_class] = (*visit.get(node_class, ()), yields)
-    engine.walk(tree, scope, visit, leave)
-    if source is not None and "noqa" in source.lower():
-        _drop_silenced(found, calls, source, _helper_codes(rules))
-    functions = {}
-    for node, name in qualified.items():
-        if type(node) is ast.FunctionDef:
-            functions[name] = _summary(node, name, names, found.get(node, []), calls.get(node, []),
-                                       node in generators)
-    return ModuleSummary(path, module, functions, _imports(tree, package), frozenset(awaited))
+    """Summarize every sync function of `tree` in a walk of its own (see `Summarizer`)."""
+    summarizer = Summarizer(source, rules, settings, where, roots)
+    scope = Scope(tree)
+    names = Names(scope, engine.constructors(tuple(rules)), walrus=walrus_lines(source))
+    engine.walk(tree, scope, *summarizer.handlers(scope, names))
+    return summarizer.result()
 
 
 class _Filed(list[Violation]):
@@ -301,21 +310,3 @@ def _summary(
         cached=cached,
         opaque=opaque,
     )
-
-
-def _imports(tree: ast.AST, package: str) -> dict[str, str]:
-    """Return the names module-level imports bind, as absolute dotted names."""
-    found: dict[str, str] = {}
-    for statement in _statements(tree):
-        if isinstance(statement, ast.ImportFrom):
-            prefix = "." * statement.level + (statement.module or "")
-            dot = "." if statement.module else ""
-            for alias in statement.names:
-                absolute = absolute_name(f"{prefix}{dot}{alias.name}", package)
-                if alias.name != "*" and absolute:
-                    found[alias.asname or alias.name] = absolute
-        elif isinstance(statement, ast.Import):
-            for alias in statement.names:
-                if alias.asname:
-                    found[alias.asname] = alias.name
-    return found

@@ -11,7 +11,8 @@ from flake8_asyncblock.cli import main
 from flake8_asyncblock.context import Origin
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.settings import Settings
-from flake8_asyncblock.summaries import absolute_name, summarize
+from flake8_asyncblock.summaries import summarize
+from flake8_asyncblock.targets import absolute_name
 
 
 def _messages(source: str, path: str | None = "config.py") -> list[str]:

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from asyncblock_harness import compare, parse_expected
 
-from flake8_asyncblock import cli, pool
+from flake8_asyncblock import cli, engine, pool
 from flake8_asyncblock.context import module_of
 from flake8_asyncblock.project import summarize_project
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.runner import Job
 from flake8_asyncblock.settings import Settings
-from flake8_asyncblock.summaries import summarize
+from flake8_asyncblock.summaries import Summarizer, summarize
 
 PROJECT = Path(__file__).resolve().parents[1] / "fixtures" / "asyncblock_project"
 _ERROR = re.compile(r"#\s*error:\s*(?P<codes>[A-Z]+\d+(?::\d+)?(?:\s*,\s*[A-Z]+\d+(?::\d+)?)*)")
@@ -141,3 +141,19 @@ def test_unreadable_and_broken_files_do_not_stop_the_project_pass(tmp_path: Path
     files = [str(tmp_path / name) for name in ("broken.py", "latin.py", "good.py", "gone.py")]
     project = summarize_project(files, Job(frozenset(), Settings()), workers=1)
     assert set(project.chains) == {"good.nap"}
+
+
+def test_summaries_made_during_the_check_walk_equal_those_of_a_walk_of_their_own() -> None:
+    roots = frozenset({"shop", "app"})
+    seen = []
+    for path in sorted(PROJECT.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        module, package = module_of(str(path))
+        where = (str(path), module, package)
+        summarizer = Summarizer(source, RULES, Settings(), where, roots)
+        engine.check(ast.parse(source), RULES, Settings(), source, also=[summarizer])
+        alone = summarize(ast.parse(source), source, RULES, Settings(), where, roots)
+        assert summarizer.result() == alone, path
+        seen.append(alone)
+    assert any(s.functions for s in seen) and any(s.coroutine_calls for s in seen)
+    assert any(s.imports for s in seen)
