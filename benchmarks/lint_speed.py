@@ -22,6 +22,7 @@ from pathlib import Path
 
 # Run as a script, so the benchmarks folder is on sys.path.
 from lint_envs import CORPUS, ENVS, WORKTREE, BenchError, prepare, print_versions
+from lint_instructions import available, count_instructions
 
 __all__ = ["main"]
 
@@ -75,10 +76,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--fresh", action="store_true", help="rebuild the tool environments")
     add("--skip", action="append", default=[], choices=SKIPPABLE,
         help="leave out a peer row (repeatable), e.g. the slow flake8-async")
+    add("--instructions", type=int, metavar="N",
+        help="also count each row's instructions under callgrind, on the first N files (slow: 300 takes ~15 min)")
     add("--max-tool-seconds", type=int, default=600,
         help="a tool whose first run takes longer is not rerun; that run is its sample (600)")
     args = parser.parse_args(argv)
-    for name in ("runs", "jobs", "limit", "sample", "max_tool_seconds"):
+    for name in ("runs", "jobs", "limit", "sample", "instructions", "max_tool_seconds"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
@@ -236,6 +239,35 @@ def print_sample(tool: Tool, root: Path, count: int) -> None:
         print(f"{match.string}\n    | {lines[number - 1].strip() if number <= len(lines) else '?'}")
 
 
+def print_instructions(tools: list[Tool], files: list[str], root: Path) -> None:
+    """Count each row's instructions once on `files`, and judge the targets on them.
+
+    flake8-async is left out: under valgrind it would take hours.
+    """
+    if not available():
+        print("\ninstructions: valgrind is not installed, skipped")
+        return
+    counts: dict[str, int] = {}
+    print(f"\ninstructions (callgrind, one run each, user space, tool and workers), {len(files)} files:")
+    for tool in tools:
+        if tool.note or tool.name == "flake8 + flake8-async":
+            continue
+        try:
+            counts[tool.name], wall, processes = count_instructions(tool.argv + files, root)
+        except RuntimeError as exc:
+            print(f"  {tool.name}: {exc}")
+            continue
+        base = counts.get(BASELINE)
+        ratio = f"{counts[tool.name] / base:.3f}" if base else "-"
+        print(f"  {tool.name:<22}{counts[tool.name] / 1e9:>9.3f} G  x base {ratio:>6}"
+              f"  ({processes} processes, {wall:.0f} s under valgrind)", flush=True)
+    for label, top, bottom, bound, at_most in TARGETS:
+        if top in counts and bottom in counts:
+            ratio = counts[top] / counts[bottom]
+            ok = ratio <= bound if at_most else ratio >= bound
+            print(f"{label:<48} instructions {'PASS' if ok else 'MISS'} {ratio:.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Set up, measure and report; exit 1 if a tool crashed, 2 if the setup failed."""
     args = parse_args(argv)
@@ -254,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     measure(tools, files, root, args.runs, args.max_tool_seconds)
     print_versions(envs, project)
     print_report(tools)
+    if args.instructions:
+        print_instructions(tools, files[: args.instructions], root)
     if args.sample:
         print_sample(tools[1], root, args.sample)
     return 1 if any(t.crashed for t in tools) else 0
