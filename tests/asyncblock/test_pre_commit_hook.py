@@ -105,3 +105,50 @@ def test_the_local_hook_of_the_readme_reports_and_then_passes(tmp_path: Path) ->
     _git(repo, "add", ".")
     result = _pre_commit(repo, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _remote(tmp_path: Path) -> str:
+    """This project's working tree as a git repository tagged v0.1.0, as pre-commit fetches a release."""
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml"):
+        shutil.copy(ROOT / name, remote / name)
+    for package in ("flake8_asyncblock", "pytest_loopguard"):
+        shutil.copytree(ROOT / package, remote / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    _git(remote, "init", "-q")
+    _git(remote, "config", "user.email", "dev@example.com")
+    _git(remote, "config", "user.name", "dev")
+    _git(remote, "add", ".")
+    _git(remote, "commit", "-q", "-m", "release")
+    _git(remote, "tag", "v0.1.0")
+    return remote.as_uri()
+
+
+def test_the_remote_hooks_of_the_readme_install_from_a_tag_and_run(tmp_path: Path) -> None:
+    """The README's remote form, with a file:// repository in place of the GitHub one.
+
+    pre-commit clones the tag and pip-installs the project into a hook
+    environment of its own (from the package index), as it does for users.
+    """
+    pytest.importorskip("pre_commit")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    snippet = _snippet("or from this repository, in an environment pre-commit builds itself")
+    assert "rev: v0.1.0" in snippet and "id: asyncblock " in snippet
+    config = snippet.replace("https://github.com/pytest-loopguard/pytest-loopguard", _remote(tmp_path))
+    config = config.replace("# - id: asyncblock-fix", "- id: asyncblock-fix")
+    repo = _repository(tmp_path, config)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+    run = [sys.executable, "-m", "pre_commit", "run", "--all-files"]
+    result = subprocess.run([*run, "asyncblock"], cwd=repo, env=env, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "app.py:5:5: ABL100" in result.stdout
+    fixed = subprocess.run([*run, "asyncblock-fix"], cwd=repo, env=env, capture_output=True,
+                           text=True, check=False)
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr  # pre-commit fails a hook that edits
+    assert "await asyncio.sleep(1)" in (repo / "app.py").read_text(encoding="utf-8")
+    _git(repo, "add", ".")
+    again = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
