@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     original = WORK / "original.py"
     write_file(original, args.fixes)
     asyncblock = str(env / "bin" / "asyncblock")
-    rows = {"asyncblock check": [asyncblock, "check", "--isolated", "--no-cache", "poll.py"],
-            "asyncblock check --fix": [asyncblock, "check", "--isolated", "--no-cache", "--fix",
-                                       "poll.py"]}
+    helped = subprocess.run([asyncblock, "check", "--help"], capture_output=True, text=True).stdout
+    base = [asyncblock, "check", "--isolated", *(["--no-cache"] if "--no-cache" in helped else [])]
+    rows = {"asyncblock check": [*base, "poll.py"], "asyncblock check --fix": [*base, "--fix", "poll.py"]}
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in rows}
     print(f"{args.fixes} fixes, project {project[:12]}, runs: {args.runs}", flush=True)
     for round_number in range(1, args.runs + 1):
