@@ -44,6 +44,8 @@ class _Graph:
         for _ in range(_MAX_HOPS):
             if dotted in self.functions:
                 return dotted
+            if f"{dotted}.__init__" in self.functions:  # a class: calling it runs its __init__
+                return f"{dotted}.__init__"
             parts = dotted.split(".")
             for cut in range(len(parts) - 1, 0, -1):
                 module = self.modules.get(".".join(parts[:cut]))
@@ -76,6 +78,8 @@ def blocking_functions(modules: Iterable[ModuleSummary], aliases: bool = True) -
     loose = _search(graph, callers, with_cached=True)
     chains = {key: _chain(graph, key, strict if key in strict else loose, key not in strict)
               for key in loose}
+    for key in [key for key in chains if key.endswith(".__init__")]:
+        chains.setdefault(key[: -len(".__init__")], chains[key])  # `Client()` from another module
     if aliases:
         for module in graph.modules.values():
             for name, target in module.imports.items():

@@ -79,7 +79,8 @@ def check(
     if not active and not also:
         return []
     scope = Scope(tree)
-    names = Names(scope, constructors(tuple(rules)), walrus=walrus_lines(source))
+    roots = origin.roots if origin else frozenset()
+    names = Names(scope, constructors(tuple(rules)), walrus=walrus_lines(source), roots=roots)
     context = FileContext(source, tuple(rules), origin or Origin())
     instances = [rule(scope, names, settings) for rule in active]
     for instance in instances:

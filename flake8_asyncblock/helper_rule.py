@@ -52,8 +52,12 @@ class HelperCallRule(Rule):
             where = f"{chain.path}:{chain.line}"
         else:
             where = f"line {chain.line}"
-        rest = " -> ".join(f"{step}()" for step in (*chain.steps[1:], chain.call))
-        return {"helper": ast.unparse(node.func), "chain": rest, "where": where}
+        helper = ast.unparse(node.func)
+        # `Client()` names the __init__ it runs: "it calls Client.__init__() -> open()".
+        constructor = chain.steps[0].endswith(".__init__") and not helper.endswith("__init__")
+        steps = chain.steps if constructor else chain.steps[1:]
+        rest = " -> ".join(f"{step}()" for step in (*steps, chain.call))
+        return {"helper": helper, "chain": rest, "where": where}
 
 
 class _FileHelpers:

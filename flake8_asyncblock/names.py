@@ -50,8 +50,11 @@ class Names:
         scope: Scope,
         constructors: Mapping[str, str] = CONSTRUCTORS,
         walrus: bool | Sequence[int] = True,
+        roots: frozenset[str] = frozenset(),
     ) -> None:
         self.scope = scope
+        #: The project's top-level packages: a call of a class imported from one makes an instance of it.
+        self.roots = roots
         self.constructors = constructors
         self._walrus = walrus
         self._cache: dict[ast.AST, str | None] = {}
@@ -113,6 +116,10 @@ class Names:
         defining `f`, and `Cls.f`.
         """
         return self._definition(expr, self.scope.frames)
+
+    def method(self, owner: ast.ClassDef, name: str) -> ast.AST | None:
+        """Return the `def` of `name` in the class `owner` or its bases of this module."""
+        return self._member(owner, name, self.scope.frames[:1], set())
 
     def _definition(self, expr: ast.AST, frames: list[Frame]) -> ast.AST | None:
         if isinstance(expr, ast.Name):
@@ -203,6 +210,8 @@ class Names:
             typed = self.constructors.get(callee)
             if typed is None and self._by_argument and expr.args:
                 typed = self._typed_by_argument(callee, expr.args[0], frames)
+            if typed is None and self.roots and _project_class(callee, self.roots):
+                typed = callee  # `c = Client()` with `from .client import Client`
             return typed
         if isinstance(expr, ast.Subscript):
             return self._item_type(expr, frames)
@@ -410,6 +419,11 @@ def _patterns(constructors: Mapping[str, str]) -> _Patterns:
         _PATTERNS.clear()
     _PATTERNS[id(constructors)] = (constructors, (any_attribute, by_argument))
     return any_attribute, by_argument
+
+
+def _project_class(name: str, roots: frozenset[str]) -> bool:
+    """Tell whether `name` looks like a class of the project: relative or under a root, capitalized."""
+    return name.rpartition(".")[2][:1].isupper() and (name.startswith(".") or name.partition(".")[0] in roots)
 
 
 def walrus_lines(source: str | None) -> bool | tuple[int, ...]:

@@ -224,7 +224,7 @@ def summarize(
     """Summarize every sync function of `tree` in a walk of its own (see `Summarizer`)."""
     summarizer = Summarizer(source, rules, settings, where, roots)
     scope = Scope(tree)
-    names = Names(scope, engine.constructors(tuple(rules)), walrus=walrus_lines(source))
+    names = Names(scope, engine.constructors(tuple(rules)), walrus=walrus_lines(source), roots=roots)
     engine.walk(tree, scope, *summarizer.handlers(scope, names))
     return summarizer.result()
 

@@ -18,10 +18,14 @@ def call_target(
 ) -> Target | None:
     """Return what `call` calls when it may be a project function, resolved by scope.
 
-    A `def` in this file (`f()`, `self.f()`, `Cls.f()`, `c.f()` with `c = Cls()`),
-    or an imported name under one of `roots` (or relative to `package`), made absolute.
+    A `def` in this file (`f()`, `self.f()`, `Cls.f()`, `c.f()` with `c = Cls()`,
+    `Cls()` for its `__init__`), or an imported name under one of `roots` (or
+    relative to `package`), made absolute: `Client()` is "pkg.client.Client".
     """
     found = names.definition(call.func)
+    if isinstance(found, ast.ClassDef):  # `Client()` runs Client.__init__
+        init = names.method(found, "__init__")
+        return init if isinstance(init, ast.FunctionDef) else None
     if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return found
     if found is not None or not roots:

@@ -14,7 +14,7 @@ import pytest
 from asyncblock_harness import compare, parse_expected
 
 from flake8_asyncblock import cli, engine, pool
-from flake8_asyncblock.context import module_of
+from flake8_asyncblock.context import Project, module_of
 from flake8_asyncblock.project import summarize_project
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.runner import Job
@@ -82,8 +82,12 @@ def test_flake8_reports_the_same_module_findings_with_the_same_messages() -> Non
 
     flake8 = run("flake8", "--isolated", "--select", "ABL", ".")
     command = run("flake8_asyncblock", "check", "--no-gitignore", ".")
-    assert flake8 == {"shop/config.py:27:12: ABL220 refresh() blocks the event loop: it calls "
-                      "_read() -> open() at config.py:11"}
+    assert flake8 == {
+        "shop/config.py:27:12: ABL220 refresh() blocks the event loop: it calls "
+        "_read() -> open() at config.py:11",
+        "shop/client.py:25:12: ABL220 Connection() blocks the event loop: it calls "
+        "Connection.__init__() -> open() at client.py:17",
+    }
     assert flake8 < command
 
 
@@ -151,7 +155,8 @@ def test_summaries_made_during_the_check_walk_equal_those_of_a_walk_of_their_own
         module, package = module_of(str(path))
         where = (str(path), module, package)
         summarizer = Summarizer(source, RULES, Settings(), where, roots)
-        engine.check(ast.parse(source), RULES, Settings(), source, also=[summarizer])
+        origin = Project({}, roots).origin(str(path))
+        engine.check(ast.parse(source), RULES, Settings(), source, origin, also=[summarizer])
         alone = summarize(ast.parse(source), source, RULES, Settings(), where, roots)
         assert summarizer.result() == alone, path
         seen.append(alone)
