@@ -133,6 +133,8 @@ def capture_stack(
         frame = frame.f_back
     chain.reverse()
     names = [f.f_code.co_filename for f in chain]
+    entry = _entry_frames(names)
+    chain, names = chain[entry:], names[entry:]
     blocking = _deepest(names, is_user_frame)
     if blocking is None:
         blocking = _deepest(names, lambda name: not is_machinery(name))
@@ -145,6 +147,21 @@ def capture_stack(
     ]
     kept.append(_frame_of(chain[blocking]))
     return tuple(kept)
+
+
+def _entry_frames(names: list[str]) -> int:
+    """Count the outermost frames compiled from a string: how the process was started.
+
+    `python -c`, and the bootstrap execnet sends an xdist worker, run as
+    `<string>`; those frames are never the code under test. Deeper `<string>`
+    frames (the user's own exec) are kept.
+    """
+    count = 0
+    for name in names:
+        if not name.startswith("<") or name.startswith("<frozen "):
+            break
+        count += 1
+    return count
 
 
 def _deepest(names: list[str], wanted: Callable[[str], bool]) -> int | None:

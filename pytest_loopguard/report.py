@@ -95,7 +95,9 @@ def localize(stall: Stall, rootdir: str | None) -> Stall:
 def _is_project_frame(frame: StackFrame) -> bool:
     """Tell whether a localized frame lies in the project (a relative path)."""
     path = frame.filename.replace(os.sep, "/")
-    return not os.path.isabs(path) and "site-packages/" not in path and not path.startswith(".")
+    return not (
+        os.path.isabs(path) or "site-packages/" in path or path.startswith((".", "<"))
+    )
 
 
 def trim_stack(stack: Sequence[StackFrame], test_file: str | None) -> tuple[StackFrame, ...]:

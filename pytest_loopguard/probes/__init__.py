@@ -9,6 +9,7 @@ pays for the import nor patches them.
 from __future__ import annotations
 
 from pytest_loopguard.probes.asyncio_probe import AsyncioProbe
+from pytest_loopguard.probes.debugger import DebuggerProbe
 from pytest_loopguard.probes.hub import Hub, Probe
 from pytest_loopguard.probes.trio_probe import TrioProbe
 from pytest_loopguard.probes.uvloop_probe import UvloopProbe
@@ -17,5 +18,5 @@ __all__ = ["make_probes"]
 
 
 def make_probes(hub: Hub) -> list[Probe]:
-    """Return one probe per supported loop kind."""
-    return [AsyncioProbe(hub), UvloopProbe(hub), TrioProbe(hub)]
+    """Return one probe per supported loop kind, and the one that sees debugger stops."""
+    return [AsyncioProbe(hub), UvloopProbe(hub), TrioProbe(hub), DebuggerProbe(hub)]

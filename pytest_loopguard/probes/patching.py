@@ -31,10 +31,10 @@ _Function = TypeVar("_Function", bound=Callable[..., Any])
 class ProbeNotInstalled(Exception):
     """A probe could not patch its library: loops of that kind run unwatched."""
 
-    def __init__(self, kind: str, cause: BaseException) -> None:
+    def __init__(self, kind: str, cause: BaseException, consequence: str = "") -> None:
         super().__init__(
-            f"{kind} loops are not watched: its probe could not be installed "
-            f"({type(cause).__name__}: {cause})"
+            f"{consequence or f'{kind} loops are not watched'}: the {kind} probe could not be "
+            f"installed ({type(cause).__name__}: {cause})"
         )
         self.kind = kind
         self.__cause__ = cause
@@ -169,6 +169,7 @@ class LazyProbe:
 
     kind = ""
     trigger_module = ""
+    not_watched = ""  # what goes unseen when the patch fails; "" : loops of this kind
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
@@ -198,4 +199,4 @@ class LazyProbe:
         patch.apply()
 
     def _not_installed(self, exc: Exception) -> None:
-        self.hub.internal_error(ProbeNotInstalled(self.kind, exc))
+        self.hub.internal_error(ProbeNotInstalled(self.kind, exc, self.not_watched))

@@ -26,11 +26,15 @@ garbage collection is recorded as `gc_only`.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from pytest_loopguard.accounting import StretchAccount, judge
+from pytest_loopguard.frames import default_is_user_frame
+from pytest_loopguard.probes.debugger import stopped_since
 from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.stall import LoopKind, StackFrame, Stall
 
@@ -40,6 +44,8 @@ __all__ = ["LoopState", "describe"]
 MAX_RUNNING_CHARS = 300
 # How long a phase end waits for a loop thread that is recording the stretch it looked at.
 RECORD_WAIT_SECONDS = 0.05
+# How far down a task's chain of awaited coroutines `describe` looks.
+MAX_AWAIT_DEPTH = 50
 
 
 class LoopState:
@@ -116,7 +122,8 @@ class LoopState:
     def finish(self, now: float, duration: float, ended_with_loop: bool = False) -> None:
         """Record a stall of the current stretch; never raises into the loop."""
         try:
-            self._record(now, duration, ended_with_loop)
+            if not stopped_since(self.thread_id, now - duration):  # else: a debugger's stop
+                self._record(now, duration, ended_with_loop)
         except Exception as exc:  # the loop must keep running whatever happens here
             self.hub.internal_error(exc)
 
@@ -172,6 +179,8 @@ class LoopState:
             since = self.busy_since
             if self.stretch != stretch or since is None or self._charged[0] == stretch:
                 return None  # ended, or charged at an earlier phase end
+            if stopped_since(self.thread_id, since):
+                return None  # its thread stopped in a debugger: no stall (see `debugger`)
             closing = self._closing == stretch
             if not closing:
                 if self._sample_stretch == stretch:
@@ -239,9 +248,63 @@ def describe(running: object) -> str | None:
         return None
     callback = getattr(running, "_callback", None)
     owner = getattr(callback, "__self__", None)
+    text = None
     if owner is not None and hasattr(owner, "get_coro"):
-        running = owner  # an asyncio task step: the task's repr names its coroutine
-    text = repr(running)
+        text = _describe_task(owner)  # an asyncio task step: name the user's coroutine in it
+        running = owner
+    if text is None:
+        text = repr(running)
     if len(text) > MAX_RUNNING_CHARS:
         text = text[: MAX_RUNNING_CHARS - 3] + "..."
     return text
+
+
+def _describe_task(task: Any) -> str | None:
+    """Name the user's coroutine a task runs: `test_fetch() at test_api.py:12 in task 'Task-3'`.
+
+    Follows the chain of awaited coroutines down to the deepest one of the
+    user's code. A runner task that awaits coroutines handed to it (anyio's
+    test runner) has none in its chain once the step that blocked finished the
+    test; the one it last awaited is still in its frame's locals.
+    """
+    found = None
+    coro = task.get_coro()
+    for _ in range(MAX_AWAIT_DEPTH):
+        code, frame = _code_and_frame(coro)
+        if code is None:
+            break
+        if default_is_user_frame(code.co_filename):
+            found = coro
+        elif found is None and frame is not None:
+            found = _user_coroutine_in(frame)
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    code, frame = _code_and_frame(found)
+    if code is None:
+        return None
+    name = getattr(code, "co_qualname", code.co_name)
+    path = _short_path(code.co_filename)
+    task_name = task.get_name()
+    if frame is None:  # it returned in the step that blocked
+        return f"{name}() (returned; defined at {path}:{code.co_firstlineno}) in task {task_name!r}"
+    return f"{name}() at {path}:{frame.f_lineno} in task {task_name!r}"
+
+
+def _code_and_frame(coro: Any) -> tuple[Any, Any]:
+    """Return a coroutine's (or generator's) code and frame; None for anything else."""
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+    return code, frame
+
+
+def _user_coroutine_in(frame: Any) -> Any:
+    """Return a coroutine of the user's code held in a (machinery) frame's locals, if any."""
+    for value in frame.f_locals.values():
+        code, _ = _code_and_frame(value)
+        if code is not None and default_is_user_frame(code.co_filename):
+            return value
+    return None
+
+
+def _short_path(filename: str) -> str:
+    relative = os.path.relpath(filename) if os.path.isabs(filename) else filename
+    return filename if relative.startswith("..") else relative

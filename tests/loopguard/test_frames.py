@@ -48,3 +48,20 @@ def test_stack_without_user_code_blames_the_deepest_non_machinery_frame():
     frame = fake_stack((loop_code, 1, "run_forever"), (library, 2, "decode"))
     assert [f.function for f in capture_stack(frame)] == ["decode"]
     assert capture_stack(fake_stack((base_events.__file__, 1, "run_forever"))) == ()
+
+
+def test_frames_of_the_process_entry_are_never_blamed_nor_shown(tmp_path):
+    """An xdist worker starts in execnet's bootstrap, compiled from a string."""
+    loop_code, library = base_events.__file__, json.decoder.__file__
+    user = str(tmp_path / "app.py")
+    entry = (("<string>", 1, "<module>"), ("<string>", 8, "<module>"))
+    # No project frame: the entry is not the culprit, and nothing else could be blamed.
+    assert capture_stack(fake_stack(*entry, (loop_code, 1, "run_forever"))) == ()
+    # The stack starts below the entry.
+    frame = fake_stack(*entry, (loop_code, 1, "run_forever"), (user, 3, "main"))
+    assert [(f.filename, f.function) for f in capture_stack(frame)] == [(user, "main")]
+    # Without a project frame, the deepest other frame is blamed; the entry is not.
+    frame = fake_stack(*entry, (library, 2, "decode"), (loop_code, 9, "select"))
+    assert [f.function for f in capture_stack(frame)] == ["decode"]
+    blamed = capture_stack(fake_stack(*entry, (user, 3, "main"), (loop_code, 9, "select")))
+    assert [f.function for f in blamed] == ["main"]

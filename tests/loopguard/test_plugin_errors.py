@@ -84,7 +84,7 @@ def test_a_probe_that_cannot_be_installed_names_the_loop_kind_not_watched(
     result.stdout.fnmatch_lines(
         [
             "*= loopguard: 1 internal error; loops or stalls may have gone unwatched =*",
-            "     1x ProbeNotInstalled: uvloop loops are not watched: its probe could not be "
+            "     1x ProbeNotInstalled: uvloop loops are not watched: the uvloop probe could not be "
             "installed (AttributeError: *'Loop'*) (at *uvloop_probe.py:* in patch_for)",
         ]
     )
