@@ -20,7 +20,7 @@ How it measures. Each loop is timed from its own thread by a small probe
 (`pytest_loopguard.probes`): asyncio's selector loops and trio report when they
 enter and leave their I/O poll, so a busy stretch is measured to within a few
 clock reads; uvloop can only be watched through a heartbeat timer, which bounds
-a stall to within a quarter of the threshold. A stretch longer than the
+a stall to within a twentieth of the threshold (plus 1 ms). A stretch longer than the
 threshold is a stall, recorded when it ends (on the loop's thread) or when the
 loop stops (`ended_with_loop=True`), or, if still under way when a test phase
 ends, at once by `charge_in_flight` (`still_blocked=True`; its end then only

@@ -281,7 +281,7 @@ def _describe_task(task: Any) -> str | None:
     code, frame = _code_and_frame(found)
     if code is None:
         return None
-    name = getattr(code, "co_qualname", code.co_name)
+    name = getattr(found, "__qualname__", code.co_name)  # co_qualname is 3.11+
     path = _short_path(code.co_filename)
     task_name = task.get_name()
     if frame is None:  # it returned in the step that blocked
