@@ -227,6 +227,10 @@ class _SelectorRun:
                 hub.activate(state, self.unwrap)  # notes that thread's CPU clock
             except Exception as exc:  # never let the probe keep the loop from running
                 hub.internal_error(exc)
+        try:
+            hub.run_starts(state)  # CPU wait before the first stretch is known from here
+        except Exception as exc:
+            hub.internal_error(exc)
         state.begin_busy(hub.clock())
         self.running = True
         try:

@@ -14,6 +14,8 @@ else of the detector. What a probe may rely on:
   in another thread, so that thread's CPU clock is noted. `close` is called,
   possibly from another thread, if the detector stops while the loop is still
   watched. `deactivate(state)` ends the watching; both are safe to repeat.
+- `run_starts(state)`, called on the loop thread as a loop starts a run, lets
+  the detector note that thread's schedstat just before the run's first stretch.
 - `watched_loops()` returns the states shown to the watchdog now.
 - `record(finding)` hands a finished finding to the detector, from any thread;
   `drain()` gives it to the guard. A `Stall` today; a probe that records
@@ -81,6 +83,8 @@ class Hub(Protocol):
     def started(self) -> bool: ...
 
     def activate(self, state: WatchedLoop, close: Callable[[], None]) -> None: ...
+
+    def run_starts(self, state: WatchedLoop) -> None: ...
 
     def deactivate(self, state: WatchedLoop) -> None: ...
 

@@ -115,6 +115,24 @@ def test_unsampled_stretch_that_may_have_waited_for_a_cpu_is_given_the_doubt(
     assert detector.starved == 2
 
 
+def test_a_mark_at_each_run_lets_its_first_stretch_leave_out_the_wait(detector, clock, schedstat):
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(asyncio.sleep(0))  # the loop's first run: marks taken then
+        clock.advance(0.3)  # between runs the thread ran pytest: the old mark cannot tell
+
+        async def slowed_down() -> None:
+            clock.advance(0.02)  # 20 ms of CPU work ...
+            schedstat.wait_for_cpu(0.2)  # ... and 200 ms in a run queue
+            await asyncio.sleep(0)
+
+        loop.run_until_complete(slowed_down())
+    finally:
+        loop.close()
+    assert detector.drain() == []
+    assert detector.starved == 1
+
+
 class FakeGc:
     """A gc module whose collections the test runs by hand."""
 

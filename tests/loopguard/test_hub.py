@@ -37,6 +37,7 @@ def test_hub_declares_the_members_the_probes_rely_on() -> None:
         "internal_error",
         "judge_stretch",
         "record",
+        "run_starts",
         "started",
         "threshold_seconds",
         "watched_loops",
