@@ -289,13 +289,17 @@ class StallDetector:
             if thread_id in skip:
                 continue
             cpu = read(handle)
-            if cpu is None:  # the thread has ended; a new one with its id may have a mark now
-                if marks.get(thread_id, (None,))[0] is handle:
+            # A new thread may take an ended one's id and activate meanwhile: only this
+            # handle's own entries are replaced or forgotten, under the lock activate holds.
+            with self._lock:
+                if marks.get(thread_id, (None,))[0] is not handle:
+                    continue
+                if cpu is None:  # the thread has ended
                     marks.pop(thread_id, None)
                     self._forget_thread(thread_id)
-            else:
+                    continue
                 marks[thread_id] = (handle, cpu)
-                self._mark(self._before, thread_id, now)
+            self._mark(self._before, thread_id, now)
 
     def _mark(self, marks: dict[int, ThreadMark], thread_id: int, now: float) -> None:
         native = self._native.get(thread_id)
@@ -333,13 +337,14 @@ class StallDetector:
         if mark is not None and state.cpu_checked_in == thread_id:
             return
         state.cpu_checked_in = thread_id
-        self._native[thread_id] = threading.get_native_id()  # probes call this on its thread
-        # The loop's first stretch needs a mark before it; the watchdog may not wake in time.
-        self._mark(self._before, thread_id, self.clock())
         handle = self._cpu_clock.handle()
-        # A new thread often gets the id of one that ended: the clock handle tells them apart.
-        if handle is not None and (mark is None or mark[0] != handle):
-            self._track_cpu(thread_id, handle)
+        with self._lock:  # the watchdog forgets an ended thread of this id under it
+            self._native[thread_id] = threading.get_native_id()  # probes call this on its thread
+            # The loop's first stretch needs a mark before it; the watchdog may not wake in time.
+            self._mark(self._before, thread_id, self.clock())
+            # A new thread often gets the id of one that ended: the clock handle tells them apart.
+            if handle is not None and (mark is None or mark[0] != handle):
+                self._track_cpu(thread_id, handle)
 
     def run_starts(self, state: WatchedLoop) -> None:
         """Take a fresh schedstat mark of the calling loop thread: its loop starts a run.

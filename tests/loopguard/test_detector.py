@@ -274,7 +274,7 @@ class CountingLock:
         self.lock.release()
 
 
-def test_healthy_loop_runs_take_no_lock(detector, clock):
+def test_healthy_loop_runs_take_no_lock_after_the_first_activation(detector, clock):
     detector._lock = counting = CountingLock()
     loop = asyncio.new_event_loop()
 
@@ -288,4 +288,6 @@ def test_healthy_loop_runs_take_no_lock(detector, clock):
     finally:
         loop.close()
     assert detector.drain() == []
-    assert counting.taken == 0
+    # Once, as the loop is first shown in its thread (the watchdog may be forgetting an
+    # ended thread of the same id); never on a run or a callback.
+    assert counting.taken == 1

@@ -223,3 +223,30 @@ def test_fake_schedstat_follows_the_cpu_clock(cpu, clock):
     after = stat.read(1)
     assert after.cpu_wait_seconds - before.cpu_wait_seconds == pytest.approx(0.1)
     assert after.on_cpu_seconds - before.on_cpu_seconds == pytest.approx(0.1)
+
+
+def test_a_thread_that_takes_an_ended_threads_id_keeps_its_marks(detector, cpu, schedstat):
+    """The watchdog forgetting the ended thread never takes the new thread's marks with it."""
+    run(asyncio.sleep(0))  # a loop in a thread that then ends ...
+    cpu.end_thread()  # ... and a new thread gets its id
+    real_handle = cpu.handle
+
+    def handle_while_the_watchdog_notes_the_ended_thread() -> object | None:
+        cpu.handle = real_handle
+        detector.sample()  # the watchdog finds the old thread gone, in the midst of activation
+        return real_handle()
+
+    cpu.handle = handle_while_the_watchdog_notes_the_ended_thread
+
+    def blocking_callback() -> None:  # holds the GIL, leaves no frame, uses no CPU
+        schedstat.sleep(0.3)
+
+    async def main():
+        detector.sample()
+        asyncio.get_running_loop().call_soon(blocking_callback)
+        await asyncio.sleep(0)
+
+    run(main())
+    [stall] = detector.drain()
+    assert stall.kind == "waiting"
+    assert detector.starved == 0
