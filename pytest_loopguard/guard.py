@@ -124,11 +124,11 @@ class PhaseGuard:
             count, errors = count + calls_count, [*errors, *calls_errors]
         if not count and not self.error_count_in_workers:
             return 0, []
-        from pytest_loopguard import report
+        from pytest_loopguard.records import error_records, merge_error_records
 
-        here = report.error_records(errors, str(self.config.rootpath))
-        records = report.merge_error_records([*here, *self.errors_in_workers])
-        return count + self.error_count_in_workers, records
+        here = error_records(errors, str(self.config.rootpath))
+        merged = merge_error_records([*here, *self.errors_in_workers])
+        return count + self.error_count_in_workers, merged
 
     def phase_stalls(self, item: pytest.Item, phase: Phase) -> list[Stall]:
         """Return the stalls of the phase that just ended, allowed ones dropped."""
@@ -166,9 +166,9 @@ class PhaseGuard:
 
     def add_to_report(self, item: pytest.Item, rep: pytest.TestReport, stalls: list[Stall]) -> None:
         """Attach the records; in fail mode, fail a passed phase or add the text."""
-        from pytest_loopguard import report
+        from pytest_loopguard.records import stall_to_record
 
-        setattr(rep, REPORT_ATTRIBUTE, [report.stall_to_record(s) for s in stalls])
+        setattr(rep, REPORT_ATTRIBUTE, [stall_to_record(s) for s in stalls])
         self.records.extend(stalls)
         stalls = [s for s in stalls if not s.gc_only]  # GC pauses: the summary says them
         if self.settings.warn_only or not stalls:

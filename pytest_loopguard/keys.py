@@ -30,7 +30,7 @@ REPORT_ATTRIBUTE = "loopguard_stalls"
 
 # The key of xdist's workeroutput that brings a worker's starved count to the controller.
 WORKER_STARVED_KEY = "loopguard_starved"
-# ... and its internal errors: (count, error records of `report.error_records`).
+# ... and its internal errors: (count, error records of `records.error_records`).
 WORKER_ERRORS_KEY = "loopguard_internal_errors"
 # ... and the final lengths of its stalls charged while still blocked (`attribution.finals`).
 WORKER_FINALS_KEY = "loopguard_final_lengths"

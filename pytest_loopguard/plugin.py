@@ -47,7 +47,7 @@ class WorkerReports:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         records = getattr(report, REPORT_ATTRIBUTE, None)
         if records:
-            from pytest_loopguard.report import record_to_stall  # only once something stalled
+            from pytest_loopguard.records import record_to_stall  # only once something stalled
 
             self.guard.records.extend(map(record_to_stall, records))
         self.calls.records.extend(getattr(report, calls.CALLS_ATTRIBUTE, None) or ())
@@ -204,12 +204,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     import json
 
-    from pytest_loopguard import report
+    from pytest_loopguard.records import report_document
 
     call_records = config.stash[calls.CALL_RECORDS_KEY]
     error_count, errors = guard.internal_errors()
     calls_used = call_records.used or settings.calls_mode != "off" or bool(call_records.records)
-    document = report.report_document(
+    document = report_document(
         guard.records,
         settings.threshold_seconds * 1000.0,
         settings.mode,

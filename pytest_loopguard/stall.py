@@ -3,7 +3,7 @@
 The detector records a Stall; the guard adds the test and phase it belongs to;
 the failure text, the warning, the summary and the JSON report all read it.
 Only where it leaves the process (xdist's report attribute, the JSON file) is
-it a dict (`report.stall_to_record`).
+it a dict (`records.stall_to_record`).
 
 Named tuples rather than dataclasses: every pytest run that loads the plugin
 imports these, and a frozen dataclass costs about a millisecond to create.

@@ -13,7 +13,8 @@ from typing import Any
 
 from pytest_loopguard.calls.finding import CallFinding
 from pytest_loopguard.calls.static import static_hint
-from pytest_loopguard.report import frame_record, relative_path, trim_stack
+from pytest_loopguard.records import frame_record
+from pytest_loopguard.report import relative_path, trim_stack
 from pytest_loopguard.stall import StackFrame
 
 __all__ = ["finding_to_record", "format_record", "headline", "summary_lines"]

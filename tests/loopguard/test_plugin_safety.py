@@ -41,9 +41,10 @@ def test_off_means_no_thread_no_patch_no_import(
                 time.sleep(0.1)
             asyncio.run(main())
             assert loopguard_leftovers() == []
-            # Loaded by every pytest run, the plugin imports neither while off.
+            # Loaded by every pytest run, the plugin imports none of them while off.
             assert "pytest_loopguard.detector" not in sys.modules
             assert "pytest_loopguard.report" not in sys.modules
+            assert "pytest_loopguard.records" not in sys.modules
         """,
     )
     result = run(pytester, *args)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from pytest_loopguard.records import record_to_stall, report_document, stall_to_record
 from pytest_loopguard.report import (
     NO_SAMPLE,
     VERDICT,
@@ -14,9 +15,6 @@ from pytest_loopguard.report import (
     format_stall,
     headline,
     localize,
-    record_to_stall,
-    report_document,
-    stall_to_record,
     starved_line,
     summary_lines,
     trim_stack,

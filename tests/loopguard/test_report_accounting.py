@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 
 from pytest_loopguard.accounting import CURES
+from pytest_loopguard.records import record_to_stall, report_document, stall_to_record
 from pytest_loopguard.report import (
     format_stall,
     gc_pauses_line,
-    record_to_stall,
-    report_document,
-    stall_to_record,
     summary_lines,
 )
 from pytest_loopguard.stall import StackFrame, Stall

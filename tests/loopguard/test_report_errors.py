@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pytest_loopguard.report import error_records, internal_error_lines, merge_error_records
+from pytest_loopguard.records import error_records, merge_error_records
+from pytest_loopguard.report import internal_error_lines
 
 
 def test_internal_errors_are_grouped_by_error_and_line_and_all_counted() -> None:
