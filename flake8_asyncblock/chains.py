@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 
 from flake8_asyncblock.context import Chain
-from flake8_asyncblock.summaries import FunctionSummary, ModuleSummary
+from flake8_asyncblock.summaries import ClassSummary, FunctionSummary, ModuleSummary
 
 __all__ = ["blocking_functions", "display_name"]
 
@@ -31,32 +31,76 @@ class _Graph:
     def __init__(self, modules: Iterable[ModuleSummary]) -> None:
         self.modules: dict[str, ModuleSummary] = {}
         self.functions: dict[str, tuple[FunctionSummary, str]] = {}
+        self.classes: dict[str, ClassSummary] = {}
         for summary in modules:
             if summary.module in self.modules:
                 continue  # two files claim one module name: the first one wins
             self.modules[summary.module] = summary
+            prefix = f"{summary.module}." if summary.module else ""
             for name, function in summary.functions.items():
-                key = f"{summary.module}.{name}" if summary.module else name
-                self.functions[key] = (function, summary.path)
+                self.functions[prefix + name] = (function, summary.path)
+            for name, klass in summary.classes.items():
+                self.classes[prefix + name] = klass
 
     def resolve(self, dotted: str) -> str | None:
-        """Return the function key `dotted` names, following module-level re-imports."""
+        """Return the function key `dotted` names, following module-level re-imports and class bases."""
         for _ in range(_MAX_HOPS):
             if dotted in self.functions:
                 return dotted
             if f"{dotted}.__init__" in self.functions:  # a class: calling it runs its __init__
                 return f"{dotted}.__init__"
-            parts = dotted.split(".")
-            for cut in range(len(parts) - 1, 0, -1):
-                module = self.modules.get(".".join(parts[:cut]))
-                if module is not None:
-                    target = module.imports.get(parts[cut])
-                    if target is None:
-                        return None
-                    dotted = ".".join([target, *parts[cut + 1:]])
-                    break
-            else:
+            if dotted in self.classes:
+                return self._inherited(dotted, "__init__", set())
+            owner, _, attr = dotted.rpartition(".")
+            if owner in self.classes:
+                return self._inherited(owner, attr, set())
+            followed = self._follow(dotted)
+            if followed is None:
                 return None
+            dotted = followed
+        return None
+
+    def _follow(self, dotted: str) -> str | None:
+        """Take one step through an import: "pkg.Client.fetch" -> "pkg.client.Client.fetch"."""
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self.modules.get(".".join(parts[:cut]))
+            if module is not None:
+                target = module.imports.get(parts[cut])
+                return None if target is None else ".".join([target, *parts[cut + 1:]])
+        return None
+
+    def _class(self, dotted: str) -> str | None:
+        """Return the class key `dotted` names, through re-imports."""
+        for _ in range(_MAX_HOPS):
+            if dotted in self.classes:
+                return dotted
+            followed = self._follow(dotted)
+            if followed is None:
+                return None
+            dotted = followed
+        return None
+
+    def _inherited(self, owner: str, attr: str, seen: set[str]) -> str | None:
+        """Return the function `attr` of the class `owner` names: its own, else the first its bases give.
+
+        A name the class binds otherwise (an `async def`, an assignment) ends
+        the search, as an override does at run time. Bases outside the checked
+        files are passed over: only a project `def` is evidence.
+        """
+        key = f"{owner}.{attr}"
+        if key in self.functions:
+            return key
+        klass = self.classes[owner]
+        if attr in klass.members or owner in seen:
+            return None
+        seen.add(owner)
+        for base in klass.bases:
+            parent = self._class(base) if base else None
+            if parent is not None:
+                found = self._inherited(parent, attr, seen)
+                if found is not None:
+                    return found
         return None
 
 
@@ -80,6 +124,10 @@ def blocking_functions(modules: Iterable[ModuleSummary], aliases: bool = True) -
               for key in loose}
     for key in [key for key in chains if key.endswith(".__init__")]:
         chains.setdefault(key[: -len(".__init__")], chains[key])  # `Client()` from another module
+    for module in graph.modules.values():  # names that reach a blocking function through class bases
+        for call in module.coroutine_calls:
+            if call not in chains and (found := graph.resolve(call)) in chains:
+                chains[call] = chains[found]
     if aliases:
         for module in graph.modules.values():
             for name, target in module.imports.items():

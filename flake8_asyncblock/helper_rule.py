@@ -11,7 +11,7 @@ from flake8_asyncblock.context import Chain
 from flake8_asyncblock.fixes import ToThread
 from flake8_asyncblock.rule import Rule
 from flake8_asyncblock.summaries import summarize
-from flake8_asyncblock.targets import call_target, qualnames
+from flake8_asyncblock.targets import Member, call_target, member_name, qualnames
 
 __all__ = ["HelperCallRule"]
 
@@ -81,16 +81,21 @@ class _FileHelpers:
         target = call_target(self.rule.names, call, origin.package, origin.roots)
         if isinstance(target, str):
             return origin.project.get(target) if origin.project is not None else None
-        if not isinstance(target, ast.FunctionDef):
+        if isinstance(target, Member):
+            key = member_name(self.rule.names, target, origin.module, origin.package, self._qualname)
+        elif isinstance(target, ast.FunctionDef):
+            name = self._qualname(target)
+            key = (f"{origin.module}.{name}" if origin.module else name) if name else None
+        else:
             return None
+        if key is None:
+            return None
+        return origin.project.get(key) if origin.project is not None else self._local().get(key)
+
+    def _qualname(self, node: ast.AST) -> str | None:
         if self.qualnames is None:
             self.qualnames = qualnames(self.tree)
-        name = self.qualnames.get(target)
-        if name is None:
-            return None
-        if origin.project is not None:
-            return origin.project.get(f"{origin.module}.{name}" if origin.module else name)
-        return self._local().get(name)
+        return self.qualnames.get(node)
 
     def _local(self) -> dict[str, Chain]:
         """Summarize this file on the first call that needs it (the flake8 plugin's case)."""

@@ -121,6 +121,21 @@ class Names:
         """Return the `def` of `name` in the class `owner` or its bases of this module."""
         return self._member(owner, name, self.scope.frames[:1], set())
 
+    def owner(self, expr: ast.AST) -> ast.ClassDef | None:
+        """Return the class of this module that `expr` is, or is an instance of (`self`, `c = Client()`)."""
+        frames = self.scope.frames
+        found = (
+            self._definition(expr, frames) or self._self_class(expr, frames)
+            or self._instance_class(expr, frames)
+        )
+        return found if isinstance(found, ast.ClassDef) else None
+
+    def members(self, owner: ast.ClassDef) -> frozenset[str]:
+        """Return the names the body of the class `owner` binds (methods, attributes, ...)."""
+        if owner not in self._members:
+            self._members[owner] = collect_bindings(owner, walrus=False)
+        return frozenset(self._members[owner])
+
     def _definition(self, expr: ast.AST, frames: list[Frame]) -> ast.AST | None:
         if isinstance(expr, ast.Name):
             kind, payload = self._lookup(expr.id, frames)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flake8_asyncblock import engine
@@ -21,9 +21,10 @@ from flake8_asyncblock.noqa import filter_noqa
 from flake8_asyncblock.rule import Rule, Violation
 from flake8_asyncblock.scope import Scope
 from flake8_asyncblock.settings import Settings
-from flake8_asyncblock.targets import absolute_name, call_target, qualnames
+from flake8_asyncblock.targets import Member, absolute_name, call_target, class_bases, member_name, qualnames
 
-__all__ = ["Blocker", "FunctionSummary", "ModuleSummary", "Summarizer", "summarize", "taking_part"]
+__all__ = ["Blocker", "ClassSummary", "FunctionSummary", "ModuleSummary", "Summarizer", "summarize",
+           "taking_part"]
 
 #: Decorators that leave calling the function as calling its body.
 _TRANSPARENT = frozenset({
@@ -58,6 +59,17 @@ class FunctionSummary:
 
 
 @dataclass(frozen=True)
+class ClassSummary:
+    """One class: its bases by absolute dotted name ("" when unknown), and the names its body binds.
+
+    A method the class does not bind is looked up in its bases, in order.
+    """
+
+    bases: tuple[str, ...]
+    members: frozenset[str]
+
+
+@dataclass(frozen=True)
 class ModuleSummary:
     """Every sync function of one file by qualified name, and its module-level imports."""
 
@@ -68,6 +80,8 @@ class ModuleSummary:
     imports: dict[str, str]
     #: What the coroutines of the file call, by dotted name: does the file need a second look?
     coroutine_calls: frozenset[str] = frozenset()
+    #: Every class of the file by qualified name.
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
 
 
 def taking_part(rules: Sequence[type[Rule]], settings: Settings) -> list[type[Rule]]:
@@ -122,6 +136,7 @@ class Summarizer:
         self.generators: set[ast.AST] = set()
         self.qualified: dict[ast.AST, str] = {}
         self.imports: dict[str, str] = {}
+        self.classes: dict[str, ClassSummary] = {}
 
     def handlers(self, scope: Scope, names: Names) -> tuple[Handlers, Handlers]:
         """Return the visit and leave tables to merge into the walk that `scope` follows."""
@@ -148,9 +163,10 @@ class Summarizer:
             return
         module, package = self.where[1:]
         target = call_target(self.names, node, package, self.roots)
-        if isinstance(target, ast.FunctionDef):
-            # A def called before the walk reaches it: name the whole file once.
-            name = self.qualified.get(target) or self._all_names().get(target)
+        if isinstance(target, Member):
+            target = member_name(self.names, target, module, package, self._name)
+        elif isinstance(target, ast.FunctionDef):
+            name = self._name(target)
             target = (f"{module}.{name}" if module else name) if name else None
         if not isinstance(target, str):
             return
@@ -158,6 +174,10 @@ class Summarizer:
             self.calls.setdefault(function, []).append((target, node.lineno))
         else:
             self.awaited.add(target)
+
+    def _name(self, node: ast.AST) -> str | None:
+        """The qualified name of a def or class of the file; one the walk has not reached names the whole file."""
+        return self.qualified.get(node) or self._all_names().get(node)
 
     def _all_names(self) -> dict[ast.AST, str]:
         assert self.scope is not None
@@ -173,16 +193,19 @@ class Summarizer:
 
     def _define(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
         """Name `node` as Python's __qualname__ does: the walk is still in the enclosing scope."""
-        assert self.scope is not None
-        if node in self.qualified:
-            return
-        outer = self.scope.frames[-1].node
-        prefix = self.qualified.get(outer)
-        if prefix is None:  # the module
-            self.qualified[node] = node.name
-        else:
-            inner = "." if isinstance(outer, ast.ClassDef) else ".<locals>."
-            self.qualified[node] = f"{prefix}{inner}{node.name}"
+        assert self.scope is not None and self.names is not None
+        if node not in self.qualified:
+            outer = self.scope.frames[-1].node
+            prefix = self.qualified.get(outer)
+            if prefix is None:  # the module
+                self.qualified[node] = node.name
+            else:
+                inner = "." if isinstance(outer, ast.ClassDef) else ".<locals>."
+                self.qualified[node] = f"{prefix}{inner}{node.name}"
+        if isinstance(node, ast.ClassDef):
+            module, package = self.where[1:]
+            bases = class_bases(self.names, node, module, package, self._name) if node.bases else ()
+            self.classes[self.qualified[node]] = ClassSummary(bases, self.names.members(node))
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
         """Record the names module-level imports bind, as absolute dotted names."""
@@ -210,7 +233,7 @@ class Summarizer:
             for node, name in self.qualified.items() if type(node) is ast.FunctionDef
         }
         path, module, _ = self.where
-        return ModuleSummary(path, module, functions, self.imports, frozenset(self.awaited))
+        return ModuleSummary(path, module, functions, self.imports, frozenset(self.awaited), self.classes)
 
 
 def summarize(

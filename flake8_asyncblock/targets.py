@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from flake8_asyncblock.names import Names
 
-__all__ = ["Target", "absolute_name", "call_target", "qualnames", "statements"]
+__all__ = ["Member", "Target", "absolute_name", "call_target", "class_bases", "member_name", "qualnames",
+           "statements"]
 
-#: What a call calls: a `def` of this file, or an absolute dotted name elsewhere.
-Target = ast.FunctionDef | ast.AsyncFunctionDef | str
+
+class Member(NamedTuple):
+    """A method of a class of this file that neither it nor its bases here define: a base elsewhere may.
+
+    `above`: the call is `super().attr()`, so the search starts at the bases.
+    """
+
+    owner: ast.ClassDef
+    attr: str
+    above: bool = False
+
+
+#: What a call calls: a `def` of this file, an inherited method, or an absolute dotted name elsewhere.
+Target = ast.FunctionDef | ast.AsyncFunctionDef | Member | str
 
 
 def call_target(
@@ -25,9 +39,18 @@ def call_target(
     found = names.definition(call.func)
     if isinstance(found, ast.ClassDef):  # `Client()` runs Client.__init__
         init = names.method(found, "__init__")
+        if init is None:  # none here: a base in another module may have one
+            return Member(found, "__init__")
         return init if isinstance(init, ast.FunctionDef) else None
     if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return found
+    if found is None and isinstance(call.func, ast.Attribute):
+        owner = names.owner(call.func.value)
+        if owner is not None:  # `self._fetch()`, where no class of this file defines `_fetch`
+            return Member(owner, call.func.attr)
+        owner = _super_of(names, call.func.value)
+        if owner is not None:
+            return Member(owner, call.func.attr, above=True)
     if found is not None or not roots:
         return None
     dotted = names.qualified_name(call.func)
@@ -35,6 +58,50 @@ def call_target(
         return None
     absolute = absolute_name(dotted, package)
     return absolute if absolute and absolute.partition(".")[0] in roots else None
+
+
+def _super_of(names: Names, expr: ast.expr) -> ast.ClassDef | None:
+    """Return the class whose method `expr`, a bare `super()`, is written in."""
+    if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super"
+            and not expr.args and not expr.keywords and names.qualified_name(expr.func) == "super"):
+        return None
+    frames = names.scope.frames
+    if len(frames) < 2 or not frames[-1].is_function or not frames[-2].is_class:
+        return None
+    owner = frames[-2].node
+    return owner if isinstance(owner, ast.ClassDef) else None
+
+
+def class_bases(
+    names: Names, node: ast.ClassDef, module: str, package: str, qualname: Callable[[ast.AST], str | None]
+) -> tuple[str, ...]:
+    """Return the bases of `node` as absolute dotted names, "" for one that is not a known name.
+
+    `qualname` names a class of this file; the names resolve in the scope the walk is in.
+    """
+    found: list[str] = []
+    for base in node.bases:
+        local = names.definition(base)
+        if isinstance(local, ast.ClassDef):
+            name = qualname(local)
+            found.append(f"{module}.{name}" if module and name else name or "")
+            continue
+        dotted = names.qualified_name(base) if local is None else None
+        found.append((absolute_name(dotted, package) or "") if dotted else "")
+    return tuple(found)
+
+
+def member_name(
+    names: Names, member: Member, module: str, package: str, qualname: Callable[[ast.AST], str | None]
+) -> str | None:
+    """Return the dotted name the linker resolves through the bases: "pkg.client.Client._fetch"."""
+    if member.above:  # `super().attr()`: followed when the class has one base
+        bases = class_bases(names, member.owner, module, package, qualname)
+        return f"{bases[0]}.{member.attr}" if len(bases) == 1 and bases[0] else None
+    owner = qualname(member.owner)
+    if owner is None:
+        return None
+    return f"{module}.{owner}.{member.attr}" if module else f"{owner}.{member.attr}"
 
 
 def absolute_name(dotted: str, package: str) -> str | None:

@@ -162,3 +162,33 @@ def test_summaries_made_during_the_check_walk_equal_those_of_a_walk_of_their_own
         seen.append(alone)
     assert any(s.functions for s in seen) and any(s.coroutine_calls for s in seen)
     assert any(s.imports for s in seen)
+
+
+def test_summaries_record_each_class_with_its_bases_and_members() -> None:
+    path = PROJECT / "shop" / "accounts" / "clients.py"
+    source = path.read_text(encoding="utf-8")
+    summary = summarize(ast.parse(source), source, RULES, Settings(),
+                        (str(path), "shop.accounts.clients", "shop.accounts"), frozenset({"shop"}))
+    assert summary.classes["Client"].bases == ("shop.base.BaseClient",)
+    assert summary.classes["Calm"].bases == ("shop.base.BaseClient",)
+    assert summary.classes["Deep"].bases == ("shop.accounts.clients.Mid",)
+    assert summary.classes["Failure"].bases == ("Exception",)  # not a class of the project: passed over
+    assert {"ping", "get", "name", "check", "find"} <= summary.classes["Client"].members
+    assert "_fetch" in summary.classes["Cached"].members
+    assert "shop.accounts.clients.Client._fetch" in summary.coroutine_calls
+
+
+def test_bases_that_name_each_other_end_the_search(tmp_path: Path) -> None:
+    package = tmp_path / "loop"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "a.py").write_text("from .b import B\n\nclass A(B):\n    pass\n", encoding="utf-8")
+    (package / "b.py").write_text(
+        "from .a import A\n\nclass B(A):\n    pass\n\nasync def f():\n    B().fetch()\n    A()\n",
+        encoding="utf-8")
+    (package / "c.py").write_text(
+        "import time\nfrom .a import A\n\nclass C(A):\n    def fetch(self):\n        time.sleep(1)\n\n"
+        "async def g():\n    C().fetch()\n", encoding="utf-8")
+    files = sorted(str(p) for p in package.glob("*.py"))
+    project = summarize_project(files, Job(frozenset(), Settings()), workers=1)
+    assert set(project.chains) == {"loop.c.C.fetch"}
