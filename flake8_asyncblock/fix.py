@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -19,6 +19,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 from flake8_asyncblock.fix_edits import Edit, plan_edit
 from flake8_asyncblock.fix_imports import add_imports, drop_unused_imports
 from flake8_asyncblock.fix_splice import pieces, rewrite_pieces
+from flake8_asyncblock.libraries import AsyncLibrary
 from flake8_asyncblock.names import Names
 from flake8_asyncblock.rule import Violation
 from flake8_asyncblock.scope import Scope
@@ -59,19 +60,9 @@ def fix_source(source: str, tree: ast.Module, violations: Sequence[Violation]) -
     index = _index_nodes(positions)
     to_bytes = _ColumnMap(source)
     library = Names(Scope(tree)).async_library()
-    plan: dict[cst.CSTNode, Edit] = {}
     result = FixResult(source)
-    for violation in violations:
-        node = index.get(to_bytes.key(violation))
-        edit = plan_edit(node, violation, parents, library) if node is not None else None
-        if isinstance(edit, str) or edit is None:
-            reason = edit or "no matching call found in the source"
-            result.skipped.append((violation, reason))
-        elif edit.node in plan:
-            result.skipped.append((violation, "another fix rewrites the same call"))
-        else:
-            plan[edit.node] = edit
-            result.applied.append(violation)
+    found = [(v, index.get(to_bytes.key(v))) for v in violations]
+    plan = _plan(found, parents, library, result)
     if not plan:
         return result
     fixed = _apply(module, plan)
@@ -97,16 +88,7 @@ def _fix_statements(source: str, tree: ast.Module, violations: Sequence[Violatio
 
     def plan(module: cst.Module, found: list[tuple[Violation, cst.CSTNode]],
              parents: dict[cst.CSTNode, cst.CSTNode]) -> str:
-        planned: dict[cst.CSTNode, Edit] = {}
-        for violation, node in found:
-            edit = plan_edit(node, violation, parents, library)
-            if isinstance(edit, str):
-                result.skipped.append((violation, edit))
-            elif edit.node in planned:
-                result.skipped.append((violation, "another fix rewrites the same call"))
-            else:
-                planned[edit.node] = edit
-                result.applied.append(violation)
+        planned = _plan(found, parents, library, result)
         edits.extend(planned.values())
         return module.visit(_Rewriter(planned)).code if planned else module.code
 
@@ -130,6 +112,31 @@ def _fix_statements(source: str, tree: ast.Module, violations: Sequence[Violatio
         return FixResult(source, skipped=[(v, problem) for v in result.applied] + result.skipped)
     result.source = fixed
     return result
+
+
+def _plan(
+    found: Iterable[tuple[Violation, cst.CSTNode | None]],
+    parents: Mapping[cst.CSTNode, cst.CSTNode],
+    library: AsyncLibrary,
+    result: FixResult,
+) -> dict[cst.CSTNode, Edit]:
+    """Plan one Edit per call, recording in `result` each finding as applied or skipped with why.
+
+    A finding whose call another finding already rewrites is skipped: the two
+    rewrites would not compose.
+    """
+    planned: dict[cst.CSTNode, Edit] = {}
+    for violation, node in found:
+        edit = plan_edit(node, violation, parents, library) if node is not None \
+            else "no matching call found in the source"
+        if isinstance(edit, str):
+            result.skipped.append((violation, edit))
+        elif edit.node in planned:
+            result.skipped.append((violation, "another fix rewrites the same call"))
+        else:
+            planned[edit.node] = edit
+            result.applied.append(violation)
+    return planned
 
 
 def _with_imports(code: str, edits: Sequence[Edit]) -> str:

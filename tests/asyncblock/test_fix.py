@@ -306,3 +306,49 @@ def test_fix_keeps_encoding_bom_and_line_endings(project: Path, capsys) -> None:
     data = (project / "app.py").read_bytes()
     assert data.startswith(b"\xef\xbb\xbfimport asyncio\r\n")
     assert "    await asyncio.sleep(1)  # é\r\n".encode() in data
+
+
+@pytest.mark.parametrize("path", ["statements", "whole file"])
+def test_both_fix_paths_plan_the_same_way(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statement splice and the whole-file path apply, skip and give reasons alike."""
+    from flake8_asyncblock import fix
+
+    taken: list[bool] = []
+    splice = fix._fix_statements
+
+    def spy(*args: object) -> object:
+        result = None if path == "whole file" else splice(*args)  # type: ignore[arg-type]
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(fix, "_fix_statements", spy)
+    source = _src("""
+        import time
+        async def f():
+            time.sleep(1)
+            time.sleep(2)
+    """)
+    tree = ast.parse(source)
+    first, second = (n for n in ast.walk(tree) if isinstance(n, ast.Call))
+    sleep = _SleepElsewhere
+
+    def at(node: ast.expr, rule: type[Rule]) -> Violation:
+        return Violation(node.lineno, node.col_offset, rule.code, "x", rule, node.end_lineno, node.end_col_offset)
+
+    found = [at(first, sleep), at(first, sleep), at(second, _NoFix), at(second, sleep)]
+    if path == "whole file":  # the splice declines a finding on no call: it goes the whole-file way
+        found.append(at(second.func, sleep))
+    result = fix_source(source, tree, found)
+    assert taken == [path == "statements"]
+    assert result.source == _src("""
+        import asyncio
+        async def f():
+            await asyncio.sleep(1)
+            await asyncio.sleep(2)
+    """)
+    assert result.applied == [found[0], found[3]]
+    assert result.skipped == [
+        (found[1], "another fix rewrites the same call"),
+        (found[2], "ABL996 has no fix"),
+        *((v, "no matching call found in the source") for v in found[4:]),
+    ]
