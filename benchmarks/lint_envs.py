@@ -25,9 +25,11 @@ WHEEL = "homeassistant-2024.3.3-py3-none-any.whl"
 WHEEL_SHA256 = "6e1ec2c07441d63fdcfb8acd2c4bbb6f68bc97330855784d3623d10c38fe3577"
 # The development environment's flake8 in every flake8 row, so the rows differ only by plugin.
 FLAKE8 = "flake8==7.5.0"
+BASELINE = "ours-baseline"
 ENV_REQUIREMENTS = {
     "baseline": [FLAKE8],
     "ours": [FLAKE8],  # plus the project itself
+    BASELINE: [FLAKE8],  # the project at an earlier commit, for benchmarks that compare the two
     "flake8-async": [FLAKE8, "flake8-async==26.8.1"],
     "ruff": ["ruff==0.17.5"],
 }
@@ -96,7 +98,7 @@ def install_project(env: Path, ref: str) -> str:
 
 def prepare(fresh: bool, ref: str) -> tuple[dict[str, Path], str, Path]:
     """Return every tool's environment, the project commit installed, and the corpus root."""
-    envs = {name: ensure_env(name, fresh) for name in ENV_REQUIREMENTS}
+    envs = {name: ensure_env(name, fresh) for name in ENV_REQUIREMENTS if name != BASELINE}
     project = install_project(envs["ours"], ref)
     return envs, project, fetch_corpus(envs["baseline"])
 

@@ -9,6 +9,7 @@ rule's declared `fix` (see fixes.py); fix_edits.py turns it into an Edit.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,9 +17,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from flake8_asyncblock.fix_edits import Edit, plan_edit
-from flake8_asyncblock.fix_imports import add_imports, drop_unused_imports
-from flake8_asyncblock.fix_splice import pieces, rewrite_pieces
+from flake8_asyncblock.fix_edits import Edit, TextEdit, plan_edit, plan_text_edit
+from flake8_asyncblock.fix_imports import add_imports, drop_unused_imports, droppable_names
+from flake8_asyncblock.fix_splice import Piece, calls_of, pieces, rewrite_pieces
 from flake8_asyncblock.libraries import AsyncLibrary
 from flake8_asyncblock.names import Names
 from flake8_asyncblock.rule import Violation
@@ -33,9 +34,10 @@ _Key = tuple[int, int, int, int]
 
 @dataclass
 class FixResult:
-    """The rewritten source and, per finding, whether it was rewritten or why not."""
+    """The rewritten source (and its tree, once rewritten) and, per finding, whether it was rewritten or why not."""
 
     source: str
+    tree: ast.Module | None = None
     applied: list[Violation] = field(default_factory=list)
     skipped: list[tuple[Violation, str]] = field(default_factory=list)
 
@@ -66,16 +68,20 @@ def fix_source(source: str, tree: ast.Module, violations: Sequence[Violation]) -
     if not plan:
         return result
     fixed = _apply(module, plan)
-    problem = _compile_problem(source, fixed)
-    if problem:
-        skipped = [(v, problem) for v in result.applied] + result.skipped
+    checked = _checked(source, fixed)
+    if isinstance(checked, str):
+        skipped = [(v, checked) for v in result.applied] + result.skipped
         return FixResult(source, skipped=skipped)
-    result.source = fixed
+    result.source, result.tree = fixed, checked
     return result
 
 
 def _fix_statements(source: str, tree: ast.Module, violations: Sequence[Violation]) -> FixResult | None:
-    """Rewrite each statement holding a finding on its own (see fix_splice.py); None if one does not fit."""
+    """Rewrite each statement holding a finding on its own (see fix_splice.py); None if one does not fit.
+
+    A statement whose every finding has a plain text fix (fix_edits.TextEdit)
+    is edited as text; the others go through libcst together.
+    """
     if "\r" in source.replace("\r\n", ""):
         return None  # lone CRs end lines for ast but not for every tool: leave them to the slow path
     lines = _LINES.findall(source)
@@ -84,7 +90,17 @@ def _fix_statements(source: str, tree: ast.Module, violations: Sequence[Violatio
         return None
     library = Names(Scope(tree)).async_library()
     result = FixResult(source)
-    edits: list[Edit] = []
+    edits: list[Edit | TextEdit] = []
+    texts: dict[int, str] = {}
+    by_libcst: list[Piece] = []
+    for piece in groups:
+        text = _text_fix(piece, lines, library)
+        if text is None:
+            by_libcst.append(piece)
+            continue
+        texts[piece.first], piece_edits = text
+        edits.extend(piece_edits)
+        result.applied.extend(piece.violations)
 
     def plan(module: cst.Module, found: list[tuple[Violation, cst.CSTNode]],
              parents: dict[cst.CSTNode, cst.CSTNode]) -> str:
@@ -92,13 +108,15 @@ def _fix_statements(source: str, tree: ast.Module, violations: Sequence[Violatio
         edits.extend(planned.values())
         return module.visit(_Rewriter(planned)).code if planned else module.code
 
-    texts = rewrite_pieces(groups, lines, plan)
-    if texts is None:
-        return None
+    if by_libcst:
+        rewritten = rewrite_pieces(by_libcst, lines, plan)
+        if rewritten is None:
+            return None
+        texts.update((piece.first, text) for piece, text in zip(by_libcst, rewritten))
     out: list[str] = []
     done = 0
-    for piece, text in zip(groups, texts):
-        out.extend((*lines[done:piece.first - 1], text))
+    for piece in groups:
+        out.extend((*lines[done:piece.first - 1], texts[piece.first]))
         done = piece.last
     out.extend(lines[done:])
     order = {id(v): i for i, v in enumerate(violations)}
@@ -106,12 +124,39 @@ def _fix_statements(source: str, tree: ast.Module, violations: Sequence[Violatio
     result.skipped.sort(key=lambda item: order[id(item[0])])
     if not edits:
         return result
-    fixed = _with_imports("".join(out), edits)
-    problem = _compile_problem(source, fixed)
-    if problem:
-        return FixResult(source, skipped=[(v, problem) for v in result.applied] + result.skipped)
-    result.source = fixed
+    fixed = _with_imports("".join(out), [name for edit in edits for name in edit.imports],
+                          {name for edit in edits for name in edit.unused_imports}, tree, groups[0].first - 1)
+    checked = _checked(source, fixed)
+    if isinstance(checked, str):
+        return FixResult(source, skipped=[(v, checked) for v in result.applied] + result.skipped)
+    result.source, result.tree = fixed, checked
     return result
+
+
+def _text_fix(piece: Piece, lines: Sequence[str], library: AsyncLibrary) -> tuple[str, list[TextEdit]] | None:
+    """The piece's text with every finding fixed as plain text, or None if one needs libcst."""
+    calls = calls_of(piece)
+    if calls is None:
+        return None
+    edits = []
+    for violation, call, ancestors in calls:
+        edit = plan_text_edit(call, ancestors, violation, library)
+        if edit is None:
+            return None
+        edits.append(edit)
+    edits.sort(key=lambda e: (e.line, e.start))
+    if any(a.line == b.line and a.end > b.start for a, b in itertools.pairwise(edits)):
+        return None
+    text = list(lines[piece.first - 1: piece.last])
+    for edit in reversed(edits):  # right to left, so earlier columns stay valid
+        line = text[edit.line - piece.first]
+        if line.isascii():
+            line = line[:edit.start] + edit.text + line[edit.end:]
+        else:
+            raw = line.encode("utf-8")
+            line = (raw[:edit.start] + edit.text.encode("utf-8") + raw[edit.end:]).decode("utf-8")
+        text[edit.line - piece.first] = line
+    return "".join(text), edits
 
 
 def _plan(
@@ -139,40 +184,57 @@ def _plan(
     return planned
 
 
-def _with_imports(code: str, edits: Sequence[Edit]) -> str:
-    """Add the imports the edits need and drop those they made unused, in the import block only.
+def _with_imports(code: str, imports: Sequence[str], unused_names: Iterable[str],
+                  original: ast.Module | None = None, unchanged: int = 0) -> str:
+    """Add `imports` and drop those of `unused_names` the edits made unused, in the import block only.
 
     The block (with what comes before it) is parsed alone. A module without
     an import block gets its first import above its first statement, which
-    takes the whole module.
+    takes the whole module. `original` is the tree before the edits, whose
+    first `unchanged` lines they left alone: when the block lies there, it is
+    found without parsing `code` again.
     """
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return code  # the compile check says why
-    body = tree.body
-    start = next((i for i, s in enumerate(body) if not _header(s)), len(body))
-    end = next((i for i in range(start, len(body)) if not isinstance(body[i], (ast.Import, ast.ImportFrom))),
-               len(body))
     lines = _LINES.findall(code)
-    cut = len(lines) if start == end or end == len(body) else _first_line(body[end]) - 1
+    block = _import_block(original, len(lines)) if original is not None else None
+    if block is None or block[1] > unchanged:
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return code  # the compile check says why
+        block = _import_block(tree, len(lines))
+    has_block, cut = block
     head, rest = "".join(lines[:cut]), "".join(lines[cut:])
     try:
         module = cst.parse_module(head)
     except (cst.ParserSyntaxError, RecursionError):
         return code
-    module = add_imports(module, [name for edit in edits for name in edit.imports])
-    unused = sorted({name for edit in edits for name in edit.unused_imports})
+    module = add_imports(module, imports)
+    unused = sorted(set(unused_names))
     if unused:
-        try:
-            after = ast.parse(module.code + rest)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return module.code + rest
+        if has_block and not any(name in rest for name in droppable_names(module, unused)):
+            # None of the names is even a substring of the code below the block, and the block
+            # and the header above it use no names: they are all unused, no need to parse.
+            after = ast.Module(body=[], type_ignores=[])
+        else:
+            try:
+                after = ast.parse(module.code + rest)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return module.code + rest
         module = drop_unused_imports(module, unused, after)
     head = module.code
     if not module.body and not head.strip():
         head = ""  # the only imports went: no blank lines left at the top
     return head + rest
+
+
+def _import_block(tree: ast.Module, line_count: int) -> tuple[bool, int]:
+    """Whether the module has an import block, and how many lines the block and what is above it take."""
+    body = tree.body
+    start = next((i for i, s in enumerate(body) if not _header(s)), len(body))
+    end = next((i for i in range(start, len(body)) if not isinstance(body[i], (ast.Import, ast.ImportFrom))),
+               len(body))
+    cut = line_count if start == end or end == len(body) else _first_line(body[end]) - 1
+    return start != end, cut
 
 
 def _header(statement: ast.stmt) -> bool:
@@ -255,24 +317,25 @@ def _apply(module: cst.Module, plan: dict[cst.CSTNode, Edit]) -> str:
     return code if dropped is fixed else dropped.code
 
 
-def _compile_problem(before: str, after: str) -> str | None:
-    """Return why `after` is not acceptable, or None.
+def _checked(before: str, after: str) -> ast.Module | str:
+    """Return the tree of `after`, or why it is not acceptable.
 
     It must parse; it must also compile (which catches `await` outside a
-    coroutine) unless the original did not compile either.
+    coroutine) unless the original did not compile either. The tree is
+    compiled, so the source is parsed once.
     """
     try:
-        ast.parse(after)
+        tree = ast.parse(after)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return f"the rewrite would not parse ({getattr(exc, 'msg', exc)})"
     try:
-        compile(after, "<fixed>", "exec", flags=0, dont_inherit=True)
+        compile(tree, "<fixed>", "exec", flags=0, dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         try:
             compile(before, "<original>", "exec", flags=0, dont_inherit=True)
         except (SyntaxError, ValueError):
-            return None
+            return tree
         return f"the rewrite would not compile ({getattr(exc, 'msg', exc)})"
     except (RecursionError, MemoryError):
-        return None
-    return None
+        return tree
+    return tree

@@ -1,8 +1,15 @@
-"""How a rule's declared fix becomes a libcst rewrite: per finding, the Edit or why there is none."""
+"""How a rule's declared fix becomes a rewrite: per finding, the Edit or why there is none.
+
+A fix that is a local token replacement whose place ast pins down exactly (the
+sleep fix, most of all) is also offered as a TextEdit, which needs no libcst
+parse: `plan_text_edit` returns it only where it prints what the libcst Edit
+would print.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ast
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -13,7 +20,7 @@ from flake8_asyncblock.fixes import AwaitAsyncSleep, AwaitCoroutine, ToThread
 from flake8_asyncblock.libraries import LIBRARIES, AsyncLibrary
 from flake8_asyncblock.rule import Violation
 
-__all__ = ["Edit", "plan_edit"]
+__all__ = ["Edit", "TextEdit", "plan_edit", "plan_text_edit"]
 
 #: Runner attribute -> (position of the function it runs, whether keywords reach that function).
 _RUNNERS: Mapping[str, tuple[int, bool]] = {
@@ -87,6 +94,51 @@ class _ThreadEdit(Edit):
 
     def rewrite(self, call: cst.Call) -> cst.BaseExpression:
         return self._await(_to_thread(call.with_changes(lpar=(), rpar=()), self.library), call)
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """Bytes `start`..`end` (ast's UTF-8 columns) of line `line` become `text`."""
+
+    line: int
+    start: int
+    end: int
+    text: str
+    imports: tuple[str, ...]
+    unused_imports: tuple[str, ...]
+
+
+#: Where `await` cannot simply be written in (a generator expression changes meaning, a lambda
+#: cannot await) or where ast's columns were not exact before Python 3.12 (f-strings).
+_NOT_AS_TEXT = (ast.GeneratorExp, ast.Lambda, ast.JoinedStr)
+
+
+def plan_text_edit(call: ast.Call, ancestors: Sequence[ast.AST], violation: Violation,
+                   library: AsyncLibrary) -> TextEdit | None:
+    """The plain text form of `violation`'s fix at `call`, or None when the libcst Edit must do it.
+
+    `ancestors` are the call's enclosing nodes inside its statement, innermost
+    first. Only the sleep fix qualifies, and only when its callee starts the
+    call and sits on one line and the await needs no parentheses: then the
+    callee's text is replaced by the library's sleep with `await ` in front,
+    exactly what `_SleepEdit` prints.
+    """
+    if not isinstance(violation.rule.fix, AwaitAsyncSleep):
+        return None
+    func = call.func
+    if (func.lineno, func.col_offset, func.end_lineno) != (call.lineno, call.col_offset, call.lineno) \
+            or func.end_col_offset is None:
+        return None
+    if any(isinstance(node, _NOT_AS_TEXT) for node in ancestors):
+        return None
+    parent = ancestors[0] if ancestors else None
+    if (isinstance(parent, ast.Call) and parent.func is call) or (
+            isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is call):
+        return None  # `(await g()).x`: the libcst Edit knows whether the call has parentheses
+    awaited = isinstance(parent, ast.Await)
+    return TextEdit(call.lineno, call.col_offset, func.end_col_offset,
+                    library.sleep if awaited else f"await {library.sleep}",
+                    (library.name,), _SleepEdit.unused_imports)
 
 
 def plan_edit(

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import libcst as cst
 
-__all__ = ["add_imports", "dotted_name", "drop_unused_imports"]
+__all__ = ["add_imports", "dotted_name", "droppable_names", "drop_unused_imports"]
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -125,6 +125,26 @@ def drop_unused_imports(module: cst.Module, modules: Iterable[str], tree: ast.Mo
     if not changed:
         return module
     return _strip_leading_blank_lines(module.with_changes(body=body))
+
+
+def droppable_names(module: cst.Module, modules: Iterable[str]) -> set[str]:
+    """The names bound by `module`'s top-level imports of `modules`: those drop_unused_imports may drop.
+
+    A caller that knows none of them is used can pass drop_unused_imports an
+    empty tree instead of parsing the rewritten file.
+    """
+    wanted = set(modules)
+    names: set[str] = set()
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                names.update(_bound(a, top=True) for a in small.names if a.evaluated_name in wanted)
+            elif (isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar)
+                  and _from_module(small) in wanted):
+                names.update(_bound(a, top=False) for a in small.names)
+    return names
 
 
 def _used_names(tree: ast.Module) -> set[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import itertools
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import libcst as cst
 
 from flake8_asyncblock.rule import Violation
 
-__all__ = ["Piece", "pieces", "rewrite_pieces"]
+__all__ = ["Piece", "calls_of", "pieces", "rewrite_pieces"]
 
 _Node = ast.Call | ast.Await
 _Span = tuple[int, int, int, int]
@@ -53,12 +54,23 @@ def pieces(tree: ast.Module, lines: Sequence[str], violations: Sequence[Violatio
     starts: dict[int, list[ast.stmt]] = {}
     holder: dict[_Span, ast.stmt] = {}  # where a call is -> its simple statement
     wanted = {_span_of(v) for v in violations}
-    wanted_lines = {v.line for v in violations}
+    wanted_lines = Counter(span[0] for span in wanted)
     for statement in _statements(tree.body):
         starts.setdefault(statement.lineno, []).append(statement)
         end = statement.end_lineno or statement.lineno
         if not isinstance(statement, _COMPOUND) and any(
                 line in wanted_lines for line in range(statement.lineno, end + 1)):
+            direct = _direct_call(statement)
+            if end == statement.lineno and wanted_lines[end] == 1 and direct is not None:
+                # The one finding of a one-line `call()` statement: no walk needed (most fixes).
+                for candidate in direct:
+                    if _span(candidate) in wanted:
+                        holder.setdefault(_span(candidate), statement)
+                        break
+                else:
+                    direct = None
+                if direct is not None:
+                    continue
             for node in ast.walk(statement):
                 if isinstance(node, (ast.Call, ast.Await)) and _span(node) in wanted:
                     holder.setdefault(_span(node), statement)
@@ -85,6 +97,55 @@ def pieces(tree: ast.Module, lines: Sequence[str], violations: Sequence[Violatio
     if any(a.last >= b.first for a, b in itertools.pairwise(ordered)):
         return None
     return ordered
+
+
+def _direct_call(statement: ast.stmt) -> tuple[_Node, ast.Call] | None:
+    """For `call()` or `await call()` as a statement: the statement's value and the call."""
+    if not isinstance(statement, ast.Expr):
+        return None
+    top = statement.value
+    call = top.value if isinstance(top, ast.Await) else top
+    if isinstance(top, (ast.Call, ast.Await)) and isinstance(call, ast.Call):
+        return top, call
+    return None
+
+
+def calls_of(piece: Piece) -> list[tuple[Violation, ast.Call, list[ast.AST]]] | None:
+    """Each finding's call with its enclosing nodes in the statement (innermost first).
+
+    None when a finding is not on a call (or an awaited call), or when two
+    findings share a call: the libcst path says why for those.
+    """
+    wanted = {_span_of(v) for v in piece.violations}
+    if len(wanted) != len(piece.violations):
+        return None
+    if len(piece.statements) == 1 and len(piece.violations) == 1:
+        statement, (violation,) = piece.statements[0], piece.violations
+        direct = _direct_call(statement)
+        if direct is not None and _span_of(violation) in (_span(direct[0]), _span(direct[1])):
+            top, direct_call = direct
+            return [(violation, direct_call, [top, statement] if top is not direct_call else [statement])]
+    nodes: dict[_Span, _Node] = {}
+    parents: dict[int, ast.AST] = {}
+    for statement in piece.statements:
+        for node in ast.walk(statement):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+            if isinstance(node, (ast.Call, ast.Await)):
+                nodes.setdefault(_span(node), node)
+    out = []
+    for violation in piece.violations:
+        held = nodes.get(_span_of(violation))
+        call = held.value if isinstance(held, ast.Await) else held
+        if not isinstance(call, ast.Call):
+            return None
+        ancestors: list[ast.AST] = []
+        up = parents.get(id(call))
+        while up is not None:
+            ancestors.append(up)
+            up = parents.get(id(up))
+        out.append((violation, call, ancestors))
+    return out
 
 
 _COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,

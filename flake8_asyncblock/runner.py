@@ -130,7 +130,7 @@ def _fixed(source: Source, tree: ast.Module, violations: list[Violation],
                   for v, why in result.skipped)
     if result.source == source.text:
         return FileResult(path, findings, left=reasons, notes=notes)
-    after = lint_source(result.source, ast.parse(result.source), job, path)
+    after = lint_source(result.source, result.tree or ast.parse(result.source), job, path)
     if len(after) != len(violations) - len(result.applied):
         notes += (f"{path}: fixes discarded: the rewrite did not remove the findings",)
         return FileResult(path, findings, left=reasons, notes=notes)

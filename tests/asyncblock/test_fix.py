@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -352,3 +353,58 @@ def test_both_fix_paths_plan_the_same_way(path: str, monkeypatch: pytest.MonkeyP
         (found[2], "ABL996 has no fix"),
         *((v, "no matching call found in the source") for v in found[4:]),
     ]
+
+
+_AS_TEXT = [
+    "import time\nasync def f():\n    time.sleep(1)\n",
+    "import time\nasync def f():\n    x = time.sleep(1) + 1\n",
+    "import time\nasync def f():\n    time.sleep(time.sleep(1))\n",
+    "import time\nasync def f():\n    time.sleep(1); time.sleep(2)\n",
+    "import time\nasync def f():\n    s = 'é€'; time.sleep(len('ü'))\n",
+    "import time\nasync def f():\n    (time.sleep(1))\n",
+    "import time\nasync def f(r):\n    return [time.sleep(i) for i in r]\n",
+    "from time import sleep\nasync def f():\n    sleep (1)\n",
+    "import time as t\nasync def f():\n    t.sleep(\n        1,\n    )\n",
+    "import time\nasync def f():\n    time.sleep(1)\n    return time.time()\n",
+    "import time\nasync def f():\n    time.sleep(1)  # time passes\n",
+    "import time\nimport trio\nasync def f():\n    time.sleep(1)\n",
+    '"""Doc."""\nfrom __future__ import annotations\nimport os, time\nasync def f():\n    time.sleep(1)\n',
+]
+_AS_LIBCST = [
+    "import time\nasync def f():\n    time.sleep(1).x\n",
+    "import time\nasync def f():\n    time.sleep(1)()\n",
+    "import time\nasync def f(r):\n    return list(time.sleep(i) for i in r)\n",
+    "import time\nasync def f():\n    g = lambda: time.sleep(1)\n",
+    "import time\nasync def f():\n    (time.sleep)(1)\n",
+    "import time\nasync def f():\n    time.\\\n        sleep(1)\n",
+]
+
+
+@pytest.mark.parametrize("source", _AS_TEXT + _AS_LIBCST)
+def test_a_text_fix_prints_what_the_libcst_rewrite_prints(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain text edits, where they are taken, give the libcst rewrite's text, findings and reasons."""
+    from flake8_asyncblock import fix
+
+    tree = ast.parse(source)
+    found = [
+        Violation(n.lineno, n.col_offset, "ABL997", "x", _SleepElsewhere, n.end_lineno, n.end_col_offset)
+        for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("sleep")
+    ]
+    planned = fix.plan_text_edit
+    taken: list[bool] = []
+
+    def spy(*args: Any) -> Any:
+        edit = planned(*args)
+        taken.append(edit is not None)
+        return edit
+
+    monkeypatch.setattr(fix, "plan_text_edit", spy)
+    as_text = fix_source(source, tree, found)
+    assert taken and all(taken) == (source in _AS_TEXT)
+    monkeypatch.setattr(fix, "plan_text_edit", lambda *args: None)
+    by_libcst = fix_source(source, tree, found)
+    assert (as_text.source, as_text.applied, as_text.skipped) == \
+        (by_libcst.source, by_libcst.applied, by_libcst.skipped)
+    if source in _AS_TEXT:
+        assert "time.sleep" not in as_text.source and as_text.applied == found
+        compile(as_text.source, "<fixed>", "exec")
