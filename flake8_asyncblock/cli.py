@@ -14,7 +14,7 @@ from typing import Any, NoReturn, TextIO
 from flake8_asyncblock import __version__
 from flake8_asyncblock.cache import FOLDER, Cache
 from flake8_asyncblock.config import Config, load_config
-from flake8_asyncblock.discover import discover
+from flake8_asyncblock.discover import discover, forced_out
 from flake8_asyncblock.explain import describe_rule, list_rules
 from flake8_asyncblock.options import OPTIONS, UsageError
 from flake8_asyncblock.pool import PARALLEL_THRESHOLD, cached_map, pool_size
@@ -104,10 +104,14 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--diff prints a unified diff; --format applies to findings only")
     job = Job(config.codes, config.settings, mode, values["unsafe-fixes"],
               per_file_ignores=config.per_file_ignores)
+    root = str(config.source.parent) if config.source is not None else os.getcwd()
+    force_root = root if values["force-exclude"] else None
     if stdin:
-        return _check_stdin(values, job, values["stdin-filename"] or "-")
+        name = values["stdin-filename"]
+        excluded = force_root is not None and name is not None and forced_out(name, config.exclude, root)
+        return _check_stdin(values, job, name or "-", excluded)
     gitignore = values["respect-gitignore"] and not values["no-gitignore"]
-    found = discover(paths, config.exclude, gitignore=gitignore)
+    found = discover(paths, config.exclude, gitignore=gitignore, force_root=force_root)
     with _output(values["output-file"]) as out:
         reporter = _reporter(values, mode, out)
         reporter.problems(found.problems)
@@ -129,16 +133,17 @@ def _check(args: argparse.Namespace) -> int:
     return Exit.CLEAN if status == Exit.FINDINGS and values["exit-zero"] else status
 
 
-def _check_stdin(values: Mapping[str, Any], job: Job, name: str) -> int:
+def _check_stdin(values: Mapping[str, Any], job: Job, name: str, excluded: bool) -> int:
     """Check the code on standard input, named `name`; with --fix, print the fixed code.
 
     The name picks the configuration and the per-file ignores and names the
     findings; nothing is cached and no file is read or written. With --fix the
     standard output is the code alone (fixed, or as it came), and what is left
     goes to standard error, so the command can filter a buffer in an editor.
+    An `excluded` name (`--force-exclude`) is not checked: no findings, the code as it came.
     """
     data = sys.stdin.buffer.read()
-    result = analyse(decode(name, data), job)
+    result = FileResult(name) if excluded else analyse(decode(name, data), job)
     fixing = job.mode == "fix"
     with _output(values["output-file"]) as out:
         reporter = _reporter(values, job.mode, sys.stderr if fixing and values["output-file"] is None

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from flake8_asyncblock.options import UsageError
 
-__all__ = ["DEFAULT_EXCLUDES", "Discovery", "discover", "is_excluded", "matches"]
+__all__ = ["DEFAULT_EXCLUDES", "Discovery", "discover", "forced_out", "is_excluded", "matches"]
 
 #: Folder names skipped at any depth while walking, as ruff skips them (ruff's
 #: default `exclude`, which no longer holds `build`); folders holding a
-#: `pyvenv.cfg` are skipped too. A path named on the command line is always entered.
+#: `pyvenv.cfg` are skipped too. A path named on the command line is always entered, unless
+#: `--force-exclude` is given (see `forced_out`).
 DEFAULT_EXCLUDES = frozenset({
     ".asyncblock_cache", ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints",
     ".mypy_cache", ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache",
@@ -46,17 +47,46 @@ def is_excluded(path: str, patterns: Sequence[str]) -> bool:
     return any(matches(path, pattern) for pattern in patterns)
 
 
-def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = True) -> Discovery:
+def forced_out(path: str, exclude: Sequence[str], root: str) -> bool:
+    """Tell whether `--force-exclude` leaves out the named `path`.
+
+    It is left out when an `exclude` pattern matches it or a folder above it,
+    or when it or a folder above it is an always-skipped folder name or a
+    virtual environment. Folders above count up to `root` (the configuration
+    file's folder, else the current one), so where the project lives does not.
+    """
+    absolute = os.path.abspath(path)
+    top = os.path.abspath(root)
+    chain = [absolute]
+    parent = os.path.dirname(absolute)
+    while parent != top and parent.startswith(os.path.join(top, "")):
+        chain.append(parent)
+        parent = os.path.dirname(parent)
+    for index, candidate in enumerate(chain):
+        folder = index > 0 or os.path.isdir(candidate)
+        if folder and (os.path.basename(candidate) in DEFAULT_EXCLUDES or _is_virtualenv(candidate)):
+            return True
+        if is_excluded(candidate, exclude):
+            return True
+    return False
+
+
+def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = True,
+             force_root: str | None = None) -> Discovery:
     """Return the Python files under `paths`, sorted per argument, without duplicates.
 
     Files named explicitly are checked whatever their suffix unless an
     `exclude` pattern matches them; folders contribute their `*.py` files.
+    With `force_root` (`--force-exclude`), a named path that `forced_out`
+    leaves out contributes nothing.
     """
     found: list[str] = []
     problems: list[str] = []
     seen: set[str] = set()
     for raw in paths:
         _check_exists(raw)
+        if force_root is not None and forced_out(raw, exclude, force_root):
+            continue
         path = os.path.normpath(raw)
         if os.path.isdir(path):
             ignored = _git_ignored(path) if gitignore else frozenset()

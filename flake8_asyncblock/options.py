@@ -191,6 +191,9 @@ OPTIONS: tuple[Option, ...] = (
            "(`--no-gitignore` on the command line turns it off).", where=frozenset({"config"})),
     Option("no-gitignore", boolean, False, "switch", "Also check files git ignores.",
            where=_CLI, switch=True),
+    Option("force-exclude", boolean, False, "switch", "Apply `exclude` and the always-skipped "
+           "folders also to the paths named on the command line and to --stdin-filename, as "
+           "ruff's option does (for pre-commit, which names every file).", switch=True),
     Option("format", choice(*FORMATS), "text", "format",
            f"Output format: {', '.join(FORMATS)} (docs/cli.md describes each).",
            metavar="FORMAT"),

@@ -23,8 +23,9 @@ def _hook(hook_id: str) -> dict:
 
 
 def test_manifest_declares_the_check_and_fix_hooks() -> None:
-    assert _hook("asyncblock")["entry"] == "asyncblock check"
-    assert _hook("asyncblock-fix")["entry"] == "asyncblock check --fix"
+    # --force-exclude: pre-commit names every staged file, and the project's excludes still apply.
+    assert _hook("asyncblock")["entry"] == "asyncblock check --force-exclude"
+    assert _hook("asyncblock-fix")["entry"] == "asyncblock check --force-exclude --fix"
     for hook_id in ("asyncblock", "asyncblock-fix"):
         assert _hook(hook_id)["language"] == "python"
         assert _hook(hook_id)["types"] == ["python"]
@@ -46,6 +47,15 @@ def test_check_hook_reports_abl_findings_and_nothing_else(tmp_path: Path) -> Non
     result = _run_entry("asyncblock", target)
     assert result.returncode == 1
     assert [line.split()[1] for line in result.stdout.splitlines()] == ["ABL100"]
+
+
+def test_check_hook_keeps_the_project_excludes_for_named_files(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.asyncblock]\nexclude = ["generated"]\n', encoding="utf-8")
+    target = tmp_path / "generated" / "api.py"
+    target.parent.mkdir()
+    target.write_text("import time\nasync def f():\n    time.sleep(1)\n", encoding="utf-8")
+    result = _run_entry("asyncblock", target)
+    assert (result.returncode, result.stdout) == (0, ""), result.stderr
 
 
 def test_fix_hook_rewrites_the_file_and_passes(tmp_path: Path) -> None:
