@@ -158,9 +158,10 @@ def _check_stdin(values: Mapping[str, Any], job: Job, name: str, excluded: bool)
 
 
 def _reporter(values: Mapping[str, Any], mode: Mode, out: TextIO) -> Reporter:
-    style = TextStyle(color=use_color(values["color"], out), show_source=values["show-source"],
+    full = values["format"] == "full"  # ruff's: the text with the source lines around each finding
+    style = TextStyle(color=use_color(values["color"], out), show_source=values["show-source"] or full,
                       mark_fixable=values["show-fixes"] and mode == "check",
-                      unsafe=values["unsafe-fixes"])
+                      unsafe=values["unsafe-fixes"], context=2 if full else 0)
     return Reporter(values["format"], mode, out, sys.stderr, values["statistics"], style,
                     values["show-fixes"])
 

@@ -162,13 +162,14 @@ def _junit(findings: Sequence[Finding]) -> str:
 
 
 FORMATS: dict[str, Callable[[Sequence[Finding]], str]] = {
-    "text": _text, "json": _json, "sarif": _sarif, "github": _github, "gitlab": _gitlab,
+    "text": _text, "full": _text, "json": _json, "sarif": _sarif, "github": _github, "gitlab": _gitlab,
     "junit": _junit,
 }
 
 
 #: Formats written finding by finding, as files finish; the others are one document.
-STREAMED = frozenset({"text", "github"})
+#: `text` and `full` are rendered by text.py (`full`: the text with the source around each finding).
+STREAMED = frozenset({"text", "full", "github"})
 
 
 def render(name: str, findings: Sequence[Finding]) -> str:

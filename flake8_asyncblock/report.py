@@ -11,6 +11,7 @@ from flake8_asyncblock.formats import STREAMED, render
 from flake8_asyncblock.registry import by_code
 from flake8_asyncblock.results import FileResult, Finding
 from flake8_asyncblock.runner import Mode
+from flake8_asyncblock.source import Source, read_source, split_lines
 from flake8_asyncblock.text import PLAIN, TextStyle, render_text
 
 __all__ = ["Exit", "Reporter"]
@@ -75,8 +76,8 @@ class Reporter:
                 self.out.flush()
         elif self.fmt in STREAMED and not self.statistics:
             if result.findings:
-                self.out.write(render_text(result.findings, self.style) if self.fmt == "text"
-                               else render(self.fmt, result.findings))
+                self.out.write(render_text(result.findings, self.style, _lines(result.path, self.style))
+                               if self.fmt in ("text", "full") else render(self.fmt, result.findings))
                 self.out.flush()
         else:
             self.findings.extend(result.findings)
@@ -149,3 +150,19 @@ class Reporter:
         reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(self.left.items()))
         tail = f" ({reasons})" if reasons else ""
         return f"asyncblock: {total} findings, {self.fixed} {verb}, {sum(self.left.values())} left{tail}"
+
+
+def _lines(path: str, style: TextStyle) -> list[str]:
+    """The file's lines for the context around findings (none when not wanted or not readable).
+
+    The file is read again only for this human-facing output; text.py shows
+    no context when the lines no longer hold the finding's line (standard
+    input named after a file that differs).
+    """
+    if not style.context:
+        return []
+    source = read_source(path)
+    if not isinstance(source, Source):
+        return []
+    lines = split_lines(source.text)
+    return lines[:-1] if lines and not lines[-1] else lines  # no line after the final newline

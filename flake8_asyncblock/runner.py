@@ -31,7 +31,7 @@ from flake8_asyncblock.results import (
 )
 from flake8_asyncblock.rule import Violation
 from flake8_asyncblock.settings import Settings
-from flake8_asyncblock.source import Source, read_source
+from flake8_asyncblock.source import Source, read_source, split_lines
 
 __all__ = ["Job", "Mode", "analyse", "check_file", "lint_source"]
 
@@ -39,7 +39,6 @@ Mode = Literal["check", "fix", "diff"]
 
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
-_NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,7 @@ def unified_diff(before: str, after: str, path: str) -> str:
 
 
 def _findings(path: str, source: str, violations: list[Violation]) -> tuple[Finding, ...]:
-    lines = _NEWLINES.split(source)  # as ast counts lines: not at form feeds
+    lines = split_lines(source)
     out = []
     for v in violations:
         text = _line(lines, v.line)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import tokenize
 from dataclasses import dataclass
 
 from flake8_asyncblock.results import FileError
 
-__all__ = ["Source", "decode", "read_source"]
+__all__ = ["Source", "decode", "read_source", "split_lines"]
+
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of `text` as ast counts them (not at form feeds), ends dropped."""
+    return _NEWLINES.split(text)
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
           stat.S_IFBLK: "a block device", stat.S_IFDIR: "a folder"}

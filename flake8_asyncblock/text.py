@@ -46,27 +46,33 @@ class TextStyle:
     #: `[*]` after the code of a finding `--fix` would rewrite (with `unsafe`: unsafe fixes too).
     mark_fixable: bool = False
     unsafe: bool = False
+    #: Lines shown above and below the finding's line with the source (ruff's `full` shows 2).
+    context: int = 0
 
 
 #: flake8's `path:line:col: CODE message`, nothing added.
 PLAIN = TextStyle()
 
 
-def render_text(findings: Sequence[Finding], style: TextStyle) -> str:
-    """The findings as text lines, with what `style` adds."""
-    return "".join(_finding(f, style) for f in findings)
+def render_text(findings: Sequence[Finding], style: TextStyle, lines: Sequence[str] = ()) -> str:
+    """The findings as text lines, with what `style` adds.
+
+    `lines` are the file's lines (ends dropped), for `style.context`; without
+    them, or when they no longer hold a finding's line, only that line is shown.
+    """
+    return "".join(_finding(f, style, lines) for f in findings)
 
 
 def _paint(text: str, code: str, style: TextStyle) -> str:
     return f"{code}{text}{_RESET}" if style.color else text
 
 
-def _finding(f: Finding, style: TextStyle) -> str:
+def _finding(f: Finding, style: TextStyle, lines: Sequence[str]) -> str:
     colon = _paint(":", _CYAN, style)
     mark = " [*]" if style.mark_fixable and _fixable(f.code, style.unsafe) else ""
     line = (f"{_paint(f.path, _BOLD, style)}{colon}{f.line}{colon}{f.col}{colon} "
             f"{_paint(f.code, _RED, style)}{mark} {f.text}\n")
-    return line + _excerpt(f, style) if style.show_source and f.source_line else line
+    return line + _excerpt(f, style, lines) if style.show_source and f.source_line else line
 
 
 def _fixable(code: str, unsafe: bool) -> bool:
@@ -74,13 +80,21 @@ def _fixable(code: str, unsafe: bool) -> bool:
     return fix is not None and fix.allowed(unsafe)
 
 
-def _excerpt(f: Finding, style: TextStyle) -> str:
-    """The line with its number in a gutter and carets under the finding's columns."""
-    text = f.source_line.rstrip("\r\n").expandtabs(1)  # one column per tab, as the caret counts
-    number = str(f.line)
-    gutter = _paint(" " * len(number) + " |", _BLUE, style)
-    end = f.end_column if f.end_line == f.line and f.end_column > f.column else len(text) + 1
-    width = max(1, end - f.column)
-    carets = _paint("^" * width, _RED, style)
-    return (f"{gutter}\n{_paint(number + ' |', _BLUE, style)} {text}\n"
-            f"{gutter} {' ' * (f.column - 1)}{carets}\n{gutter}\n")
+def _excerpt(f: Finding, style: TextStyle, lines: Sequence[str]) -> str:
+    """The line with its number in a gutter and carets under the finding's columns, amid its context."""
+    text = f.source_line.rstrip("\r\n")
+    around = style.context if 0 < f.line <= len(lines) and lines[f.line - 1] == text else 0
+    first, last = max(1, f.line - around), min(len(lines), f.line + around) if around else f.line
+    width = len(str(last))
+    gutter = _paint(" " * width + " |", _BLUE, style)
+
+    def numbered(number: int, code: str) -> str:
+        shown = code.expandtabs(1)  # one column per tab, as the caret counts
+        return f"{_paint(str(number).rjust(width) + ' |', _BLUE, style)}{' ' + shown if shown else ''}\n"
+
+    end = f.end_column if f.end_line == f.line and f.end_column > f.column else len(text.expandtabs(1)) + 1
+    carets = _paint("^" * max(1, end - f.column), _RED, style)
+    before = "".join(numbered(n, lines[n - 1]) for n in range(first, f.line))
+    after = "".join(numbered(n, lines[n - 1]) for n in range(f.line + 1, last + 1))
+    return (f"{gutter}\n{before}{numbered(f.line, text)}"
+            f"{gutter} {' ' * (f.column - 1)}{carets}\n{after}{gutter}\n")

@@ -96,7 +96,7 @@ def test_scalar_options_from_the_command_line_replace_the_config(
     ('select = ["ABL100", ""]', "select: empty entry"),
     ("fix = true", "unknown key 'fix'"),
     ('per-file-ignores = {"x.py" = ["NOPE"]}', "per-file-ignores 'x.py': unknown code 'NOPE'"),
-    ('format = "xml"', "format: expected one of text, json, sarif, github, gitlab, junit"),
+    ('format = "xml"', "format: expected one of text, full, json, sarif, github, gitlab, junit"),
 ])
 def test_bad_config_values_are_usage_errors_naming_the_key(
     tree: Path, capsys: pytest.CaptureFixture[str], body: str, message: str,

@@ -126,3 +126,32 @@ def test_show_fixes_lists_the_fixes_by_file_and_code(tmp_path: Path) -> None:
     )
     assert asyncblock("--fix", "--show-fixes", ".", cwd=tmp_path).stderr == (
         "asyncblock: 0 findings, 0 fixed, 0 left\n")
+
+
+def test_full_format_shows_the_lines_around_each_finding(tmp_path: Path) -> None:
+    source = "import time\n\n\nasync def poll():\n    time.sleep(1)\n    return 1\n"
+    (tmp_path / "app.py").write_text(source, encoding="utf-8")
+    result = asyncblock("--format", "full", "app.py", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == (
+        "app.py:5:5: ABL100 time.sleep() blocks the event loop; use await asyncio.sleep()\n"
+        "  |\n"
+        "3 |\n"
+        "4 | async def poll():\n"
+        "5 |     time.sleep(1)\n"
+        "  |     ^^^^^^^^^^^^^\n"
+        "6 |     return 1\n"
+        "  |\n"
+    )
+    # The config key and the text format with --show-source: the finding's line alone.
+    only = asyncblock("--show-source", "app.py", cwd=tmp_path).stdout
+    assert only.splitlines()[1:] == ["  |", "5 |     time.sleep(1)", "  |     ^^^^^^^^^^^^^", "  |"]
+
+
+def test_full_format_of_stdin_shows_no_context_from_a_different_file_on_disk(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("x = 1\n" * 10, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "flake8_asyncblock", "check", "--format", "full",
+                             "--stdin-filename", "app.py"], input=SLEEPY, capture_output=True, text=True,
+                            check=False, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines()[1:] == ["  |", "5 |     time.sleep(1)", "  |     ^^^^^^^^^^^^^", "  |"]
