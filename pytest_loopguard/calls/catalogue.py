@@ -236,7 +236,7 @@ FRAME_KINDS: dict[str, FrameKind] = {
             "tokenize", "warnings", "concurrent", "runpy", "site", "encodings", "pkgutil",
             "pytest", "_pytest", "pluggy", "pytest_asyncio", "anyio", "trio", "outcome",
             "sniffio", "uvloop", "xdist", "execnet", "pytest_timeout", "pytest_loopguard",
-            "coverage", "pytest_cov", "_pydevd_bundle", "pydevd", "debugpy",
+            "coverage", "pytest_cov", "_pydevd_bundle", "pydevd", "debugpy", "pdb", "bdb",
         ),
         "machinery",
     ),

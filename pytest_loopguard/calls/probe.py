@@ -10,7 +10,10 @@ blocking call is recorded and the call goes on as without loopguard.
 A call counts when a loop runs on the calling thread: asyncio's running loop
 (uvloop sets the same) or a trio run. Calls that the hooks see while they are
 busy deciding about another call (the `poll()` a `Popen.wait` check makes) are
-ignored, so the probe never reports itself.
+ignored, so the probe never reports itself. Nor does a call made while the
+thread is stopped at a pdb prompt count: pdb reading stdin, or an expression
+the user runs there, is not the test's code. The debugger probe that sees the
+stops is installed with the wrappers (the stall detector installs its own).
 """
 
 from __future__ import annotations
@@ -19,15 +22,20 @@ import functools
 import importlib
 import sys
 import threading
+import time
 import types
 from asyncio import events
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pytest_loopguard.calls import monitor
 from pytest_loopguard.calls.catalogue import AUDIT_CALLS, WRAPPED_CALLS, AuditCall, WrappedCall
 from pytest_loopguard.calls.recorder import CallRecorder
+from pytest_loopguard.probes.debugger import DebuggerProbe, at_prompt
 from pytest_loopguard.probes.patching import AttributePatch
+
+if TYPE_CHECKING:
+    from pytest_loopguard.probes.hub import Hub
 
 __all__ = ["CallsProbe", "loop_kind"]
 
@@ -37,6 +45,7 @@ _recorder: CallRecorder | None = None
 _events: dict[str, AuditCall] = {}  # audit event -> entry; empty while nothing is installed
 _hook_added = False
 _patches: list[AttributePatch] = []  # the wrappers, applied by the first probe in
+_debugger: DebuggerProbe | None = None  # sees pdb stops while the wrappers are on
 _busy = threading.local()
 _PROBE = AuditCall("", "")  # marks an event the interpreter is being asked about
 
@@ -59,7 +68,7 @@ def _note(call: str, static: tuple[str, ...], check: Callable[..., bool] | None,
     if recorder is None or not recorder.on:
         return
     kind = loop_kind()
-    if kind is None or getattr(_busy, "on", False):
+    if kind is None or getattr(_busy, "on", False) or at_prompt(threading.get_ident()):
         return
     _busy.on = True
     try:
@@ -78,6 +87,16 @@ def _internal_error(exc: BaseException) -> None:
     recorder = _recorder
     if recorder is not None:
         recorder.internal_error(exc)
+
+
+class _StopsHub:
+    """What the debugger probe asks of a hub: a clock, leave to patch, a place for errors."""
+
+    clock = staticmethod(time.perf_counter)
+    started = True
+
+    def internal_error(self, exc: BaseException) -> None:
+        _internal_error(exc)
 
 
 def _audit_hook(event: str, args: tuple[Any, ...]) -> None:
@@ -167,7 +186,7 @@ class CallsProbe:
 
     def install(self) -> None:
         """Start feeding the recorder; a probe installed inside another takes over until removed."""
-        global _recorder, _hook_added
+        global _recorder, _hook_added, _debugger
         if not _hook_added:
             sys.addaudithook(_audit_hook)
             _hook_added = True
@@ -177,6 +196,8 @@ class CallsProbe:
         if first:
             _patches.extend(_apply_patches())
             _events.update((entry.event, entry) for entry in AUDIT_CALLS)
+            _debugger = DebuggerProbe(cast("Hub", _StopsHub()))
+            _debugger.install()
             try:
                 monitor.start(_note, _internal_error)
             except RuntimeError as exc:  # another tool holds the ids: the C methods go unseen
@@ -184,13 +205,16 @@ class CallsProbe:
 
     def uninstall(self) -> None:
         """Stop feeding the recorder; the last probe out takes the wrappers off."""
-        global _recorder
+        global _recorder, _debugger
         if self.recorder in _recorders:
             _recorders.remove(self.recorder)
         _recorder = _recorders[-1] if _recorders else None
         if not _recorders:
             monitor.stop()
             _events.clear()
+            if _debugger is not None:
+                _debugger.uninstall()
+                _debugger = None
             for patch in reversed(_patches):
                 patch.restore()
             _patches.clear()

@@ -6,7 +6,9 @@ the debuggers built on `pdb.Pdb` (pytest's own wrapper, ipdb, pdbpp). The
 probe wraps it and notes, per thread, when the latest stop began and ended. A
 busy stretch of a loop whose thread stopped in the debugger meanwhile is not
 a stall: its length is the time the user took to read, and the code ran
-under a trace function. `stopped_since(thread_id, start)` tells.
+under a trace function. `stopped_since(thread_id, start)` tells; `at_prompt`
+tells whether the thread waits at a prompt now (calls mode does not count what
+pdb reads there, nor what the user runs at it).
 
 Debuggers that do not go through `pdb.Pdb` (debugpy, PyCharm's pydevd) are
 not seen. pdb is patched only once something imports it (see `patching`).
@@ -21,7 +23,7 @@ from typing import Any
 from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.probes.patching import AttributePatch, LazyProbe, wrapping
 
-__all__ = ["DebuggerProbe", "stopped_since"]
+__all__ = ["DebuggerProbe", "at_prompt", "stopped_since"]
 
 # Thread id -> [start, end] of the latest debugger stop in it (end None while stopped).
 # Module state on purpose: a debugger stops the whole thread, whichever detector runs.
@@ -35,6 +37,12 @@ def stopped_since(thread_id: int, start: float) -> bool:
         return False
     end = stop[1]
     return end is None or end > start
+
+
+def at_prompt(thread_id: int) -> bool:
+    """Tell whether the thread is stopped in the debugger now."""
+    stop = _STOPS.get(thread_id)
+    return stop is not None and stop[1] is None
 
 
 class DebuggerProbe(LazyProbe):
