@@ -240,9 +240,9 @@ FRAME_KINDS: dict[str, FrameKind] = {
         ),
         "machinery",
     ),
-    # Frames that only pass a call through: the frame above them decides.
-    "contextlib": "transparent",
-    "functools": "transparent",
+    # Frames that only pass a call through: the frame above them decides. blockbuster's
+    # wrappers are on the way when a project runs it beside loopguard (anyio's suite does).
+    **dict.fromkeys(("contextlib", "functools", "blockbuster"), "transparent"),
     "logging": "logging",
 }
 

@@ -285,6 +285,84 @@ def test_a_call_inside_a_library_is_shown_at_the_line_that_called_in(pytester: p
     run(pytester, "--loopguard-calls=fail").assert_outcomes(passed=1)
 
 
+# blockbuster's shape: the package's wrappers pass a call on to the function they replaced,
+# raising only for the modules a project asked it to scan (anyio scans only `anyio`).
+BLOCKBUSTER = """
+import contextlib, functools, os, time
+
+def _wrap_blocking(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    return wrapper
+
+@contextlib.contextmanager
+def blockbuster_ctx():
+    saved = [(os, "listdir", os.listdir), (os, "stat", os.stat), (time, "sleep", time.sleep)]
+    for owner, name, func in saved:
+        setattr(owner, name, _wrap_blocking(func))
+    try:
+        yield
+    finally:
+        for owner, name, func in saved:
+            setattr(owner, name, func)
+"""
+
+BLOCKBUSTER_CONFTEST = """
+import pytest
+from blockbuster import blockbuster_ctx
+
+@pytest.fixture(autouse=True)
+def blockbuster():
+    with blockbuster_ctx():
+        yield
+"""
+
+BLOCKBUSTER_TEST = """
+import os, time
+import pytest
+
+@pytest.mark.asyncio
+async def test_blocks_beside_blockbuster(tmp_path):
+    assert os.listdir(tmp_path) == []
+    assert os.stat(tmp_path)
+    time.sleep(0.001)
+"""
+
+
+def test_blockbusters_wrappers_are_a_pass_through(pytester: pytest.Pytester) -> None:
+    package = pytester.path / "site-packages" / "blockbuster"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from blockbuster.blockbuster import blockbuster_ctx\n")
+    (package / "blockbuster.py").write_text(BLOCKBUSTER)
+    pytester.makeconftest(BLOCKBUSTER_CONFTEST)
+    _session(pytester, "pythonpath = site-packages\n", test_bb=BLOCKBUSTER_TEST)
+    result = run(pytester, "--loopguard-calls=fail")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "loopguard: blocking call on the event loop during call: os.listdir, once",
+            "*",
+            "called at:",
+            "  test_bb.py:6 in test_blocks_beside_blockbuster",
+            "      assert os.listdir(tmp_path) == []",
+            "found statically by ABL123: `asyncblock check`",
+            "",
+            "blocking call on the event loop during call: os.stat, once",
+            "*",
+            "called at:",
+            "  test_bb.py:7 in test_blocks_beside_blockbuster",
+            "*",
+            "blocking call on the event loop during call: time.sleep, once",
+            "*",
+            "called at:",
+            "  test_bb.py:8 in test_blocks_beside_blockbuster",
+        ]
+    )
+    assert "made inside a library" not in result.stdout.str()
+    assert "blockbuster.py" not in result.stdout.str()
+
+
 def _call_records(path: str) -> list[tuple]:
     with open(path) as stream:
         document = json.load(stream)
