@@ -194,6 +194,7 @@ MONITORED_CALLS: tuple[MonitoredCall, ...] = (
     MonitoredCall("sqlite3", "Cursor", _SQLITE_CURSOR, "sqlite3.Cursor"),
     MonitoredCall("_thread", "LockType", ("acquire", "acquire_lock"), "threading.Lock",
                   c.lock_waits),
+    MonitoredCall("_thread", "RLock", ("acquire",), "threading.RLock", c.rlock_waits),
     MonitoredCall("_queue", "SimpleQueue", ("get",), "queue.SimpleQueue", c.simple_queue_waits),
 )
 # Reads of `sys.stdin` count whatever object it is (pytest's capture puts its own there).

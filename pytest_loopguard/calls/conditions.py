@@ -35,6 +35,7 @@ __all__ = [
     "queue_put_waits",
     "regular_file_object",
     "resolves_name",
+    "rlock_waits",
     "simple_queue_waits",
     "sleeps",
     "waits_for_child",
@@ -174,6 +175,22 @@ def lock_waits(lock: Any, arguments: Arguments = None) -> bool:
     """`Lock.acquire` on a lock another holder has, asked to wait for it."""
     try:
         held = lock.locked()
+    except (AttributeError, TypeError):
+        return False
+    return bool(held) and _waits(arguments, "blocking")
+
+
+def rlock_waits(lock: Any, arguments: Arguments = None) -> bool:
+    """`RLock.acquire` on a lock another thread holds (its owner re-enters it at once).
+
+    Before Python 3.14 a C RLock has no `locked()`; its repr says, and asking
+    changes nothing (trying to acquire it would fail another thread's try).
+    """
+    try:
+        if lock._is_owned():
+            return False
+        locked = getattr(lock, "locked", None)
+        held = locked() if locked is not None else repr(lock).startswith("<locked ")
     except (AttributeError, TypeError):
         return False
     return bool(held) and _waits(arguments, "blocking")

@@ -175,6 +175,18 @@ def _contended(lock):
     threading.Timer(0.1, lock.release).start()  # held by then, even on a busy machine
     lock.acquire()
     lock.release()
+def rlock_acquire(): _held_elsewhere(threading.RLock())
+def _held_elsewhere(lock):
+    holding = []
+    def hold():
+        with lock:
+            holding.append(True)
+            time.sleep(0.1)  # in a thread of its own, where no loop runs
+    threading.Thread(target=hold).start()
+    while not holding:  # no call: the loop's thread only spins until the lock is taken
+        pass
+    lock.acquire()  # its owner is the other thread: this waits
+    lock.release()
 def simple_queue_get(): _simple_queue_get()
 def _simple_queue_get():
     ready = queue.SimpleQueue()
@@ -261,6 +273,7 @@ MONITORED_KINDS: dict[str, str] = {
     "sqlite_execute": "sqlite3.Connection.execute",
     "sqlite_commit": "sqlite3.Connection.commit",
     "lock_acquire": "threading.Lock.acquire",
+    "rlock_acquire": "threading.RLock.acquire",
     "simple_queue_get": "queue.SimpleQueue.get",
     "stdin_read": "sys.stdin.read",
 }

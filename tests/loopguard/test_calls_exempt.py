@@ -121,7 +121,7 @@ async def test_zero_sleep_and_non_waiting_primitives():
 
 # The C methods seen through sys.monitoring (3.12+) when they do not block, or not on the loop.
 MONITORED_EXEMPT = """
-import asyncio, io, os, queue, sqlite3, sys, threading
+import asyncio, io, os, queue, sqlite3, sys, threading, time
 import pytest
 
 @pytest.mark.asyncio
@@ -153,6 +153,27 @@ async def test_uncontended_and_non_waiting_locks_and_queues():
     tried = lock.acquire(timeout=0) or tried
     assert not tried
     lock.release()
+    rlock = threading.RLock()
+    rlock.acquire()
+    rlock.acquire()  # its owner re-enters it at once
+    rlock.release()
+    rlock.release()
+    held_elsewhere = threading.RLock()
+    holding, done = [], []
+    def hold():
+        with held_elsewhere:
+            holding.append(True)
+            while not done:
+                time.sleep(0.001)
+    threading.Thread(target=hold).start()
+    while not holding:
+        pass
+    tried = held_elsewhere.acquire(False)
+    tried = held_elsewhere.acquire(blocking=False) or tried
+    tried = held_elsewhere.acquire(True, 0) or tried
+    tried = held_elsewhere.acquire(timeout=0) or tried
+    done.append(True)
+    assert not tried
     ready = queue.SimpleQueue()
     ready.put(1)
     assert ready.get() == 1

@@ -59,6 +59,34 @@ def test_waits_that_return_at_once_do_not_count() -> None:
     assert not conditions.queue_get_waits(queue.Queue(), block=False)
 
 
+def test_an_rlock_waits_only_when_another_thread_holds_it() -> None:
+    lock = threading.RLock()
+    wait = ((), {})
+    assert not conditions.rlock_waits(lock, wait)  # free
+    with lock:
+        assert not conditions.rlock_waits(lock, wait)  # its owner re-enters at once
+    taken, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            taken.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(10)
+        assert conditions.rlock_waits(lock, wait)
+        assert conditions.rlock_waits(lock, ((True, 1.5), {}))
+        assert not conditions.rlock_waits(lock, ((False,), {}))
+        assert not conditions.rlock_waits(lock, ((), {"timeout": 0}))
+        assert not conditions.rlock_waits(lock, None)  # arguments not known at the site
+        assert lock.acquire(False) is False  # asking took nothing
+    finally:
+        done.set()
+        holder.join()
+
+
 def test_frames_are_classified_by_their_module() -> None:
     assert classify(os.__file__) == "api"
     assert classify("<frozen genericpath>") == "api"
