@@ -20,10 +20,14 @@ longer than a round. Wall time is what a user times, so `--loopguard=100ms` also
 on its paired wall ratio.
 
 Even CPU time moves by 5-10% from run to run on a shared two-core machine, as much as the
-target. `--instructions` therefore also runs each configuration once under callgrind and
-prints the instructions each executed: a count that does not depend on the machine's load
-(it leaves out what runs in the kernel, and the cost of cache misses). Under valgrind the
-suite runs about fifty times slower, so keep `--tests` small with it or be patient.
+target. `--instructions` therefore also counts the instructions each configuration executes
+under callgrind: a count that does not depend on the machine's load (it leaves out what runs
+in the kernel, and the cost of cache misses). Under valgrind a suite runs about fifty times
+slower, so the full suite is not run there: each configuration runs a 1-test suite and a
+suite of `--instruction-tests` tests (default 101: two files, so a file's own cost is in the
+slope), and the count at `--tests` tests is projected on the line through the two (the cost
+per test is the same for every test of a generated suite). Both measured counts and the cost
+per test are printed beside the projection.
 
 The children run as users' pytest runs do: in the suite's folder (from the checkout, pytest
 would find the project's editable-install metadata there and assertion-rewrite the plugin's
@@ -262,19 +266,21 @@ def count_instructions(python: Path, suite: Path, args: tuple[str, ...],
         return int(match.group(1)), elapsed
 
 
-def print_instructions(python: Path, suite: Path, plain_wall: float,
-                       configs: tuple[Config, ...] = CONFIGS, kind: str = "trivial") -> bool:
-    """Print each configuration's instruction count and its ratio to plain.
+def _warm(python: Path, suite: Path, configs: tuple[Config, ...], tests: int) -> float:
+    """Run every configuration once, untimed (bytecode caches); return plain's wall seconds."""
+    plain_wall = 1.0
+    for label, args, extra_env in configs:
+        wall, _, _ = time_run(python, suite, args, extra_env, tests)
+        if label == "plain":
+            plain_wall = wall
+    return plain_wall
 
-    Under valgrind the suite runs tens of times slower while the watchdog
-    still wakes by the clock, so the threshold is scaled by the slowdown of
-    the plain run: the watchdog then wakes as often per test as in a real
-    run, and no test stalls only because valgrind is slow.
-    """
-    if shutil.which("valgrind") is None:
-        print("\ninstructions: valgrind is not installed, skipped")
-        return True
-    counts = {}
+
+def _counts(python: Path, suite: Path, tests: int,
+            configs: tuple[Config, ...]) -> tuple[dict[str, int], float, str]:
+    """Count each configuration's instructions on one suite; also return the slowdown used."""
+    plain_wall = _warm(python, suite, configs, tests)
+    counts: dict[str, int] = {}
     scaled, slowdown = "", 1.0
     for label, args, extra_env in configs:
         if label == "plain":
@@ -284,18 +290,53 @@ def print_instructions(python: Path, suite: Path, plain_wall: float,
         else:
             args = tuple(scaled if a == "--loopguard=100ms" else a for a in args)
             counts[label], _ = count_instructions(python, suite, args, extra_env)
-    plain = counts["plain"]
-    print(f"\ninstructions executed (callgrind, one run each, user space only; valgrind ran "
-          f"{slowdown:.0f}x slower, so the guarded run used {scaled})")
-    peer = counts.get(BLOCKBUSTER)
-    print(f"{'configuration':<22}{'instructions':>12}{'ratio':>8}"
-          + (f"{'vs blockbuster':>16}" if peer else ""))
-    for label, count in counts.items():
+    return counts, slowdown, scaled
+
+
+def project(small: int, large: int, tests: int, at_one: int, at_large: int) -> float:
+    """Instructions at `tests` tests, on the line through the counts at `small` and `large`."""
+    per_test = (at_large - at_one) / (large - small)
+    return at_one + per_test * (tests - small)
+
+
+def print_instructions(python: Path, tests: int, sample: int,
+                       configs: tuple[Config, ...] = CONFIGS, kind: str = "trivial") -> bool:
+    """Print each configuration's instructions, projected to `tests` tests, and its ratios.
+
+    Under valgrind a suite runs tens of times slower while the watchdog
+    still wakes by the clock, so the threshold is scaled by the slowdown of
+    the plain run: the watchdog then wakes as often per test as in a real
+    run, and no test stalls only because valgrind is slow.
+    """
+    if shutil.which("valgrind") is None:
+        print("\ninstructions: valgrind is not installed, skipped")
+        return True
+    measured: dict[int, dict[str, int]] = {}
+    notes = []
+    for size in (1, sample):
+        with tempfile.TemporaryDirectory(prefix="loopguard-bench-cg-") as tmp:
+            write_suite(Path(tmp), size, kind)
+            measured[size], slowdown, scaled = _counts(python, Path(tmp), size, configs)
+        guarded = any(label == "--loopguard=100ms" for label, _, _ in configs)
+        notes.append(f"{size} tests: valgrind {slowdown:.0f}x slower"
+                     + (f", guarded run {scaled}" if guarded else ""))
+    one, many = measured[1], measured[sample]
+    projected = {
+        label: project(1, sample, tests, one[label], many[label]) for label, _, _ in configs
+    }
+    plain = projected["plain"]
+    print(f"\ninstructions executed (callgrind, user space only, one run per size; "
+          f"{'; '.join(notes)}), projected to {tests} {kind} tests")
+    peer = projected.get(BLOCKBUSTER)
+    print(f"{'configuration':<22}{'1 test':>10}{f'{sample} tests':>12}{'per test':>11}"
+          f"{f'at {tests}':>11}{'ratio':>8}" + (f"{'vs blockbuster':>16}" if peer else ""))
+    for label, count in projected.items():
+        per_test = (many[label] - one[label]) / (sample - 1)
         versus = f"{count / peer:>16.3f}" if peer else ""
-        print(f"{label:<22}{count / 1e9:>10.3f} G{count / plain:>8.3f}{versus}")
+        print(f"{label:<22}{one[label] / 1e6:>8.1f} M{many[label] / 1e6:>10.1f} M"
+              f"{per_test / 1e6:>9.3f} M{count / 1e9:>9.3f} G{count / plain:>8.3f}{versus}")
     print()
-    return print_targets({label: float(count) for label, count in counts.items()},
-                         "instructions", kind)
+    return print_targets(projected, "instructions", kind)
 
 
 def _summary(values: list[tuple[float, float, int]]) -> tuple[float, float, float]:
@@ -387,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", type=int, default=2000, help="tests in the generated suite")
     parser.add_argument("--instructions", action="store_true",
                         help="also count instructions under valgrind's callgrind (slow)")
+    parser.add_argument("--instruction-tests", type=int, default=TESTS_PER_FILE + 1, metavar="N",
+                        help="with --instructions: tests of the larger suite run under callgrind "
+                             "(the counts at 1 and N tests are projected to --tests)")
     parser.add_argument("--suite", choices=("trivial", "io"), default="trivial",
                         help="trivial tests, or tests doing file and socket work in threads")
     parser.add_argument("--only", metavar="ROWS", type=_rows,
@@ -394,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if options.runs < 1 or options.tests < 1:
         parser.error("--runs and --tests must be at least 1")
+    if options.instruction_tests < 2:
+        parser.error("--instruction-tests must be at least 2")
     configs = CONFIGS if options.only is None else tuple(
         config for config in CONFIGS if config[0] == "plain" or config[0] in options.only
     )
@@ -403,9 +449,9 @@ def main(argv: list[str] | None = None) -> int:
             write_suite(Path(tmp), options.tests, options.suite)
             times = measure(python, Path(tmp), options.runs, options.tests, configs)
             met = print_table(times, options.tests, options.suite)
-            if options.instructions:
-                met = print_instructions(python, Path(tmp), _summary(times["plain"])[0], configs,
-                                         options.suite) and met
+        if options.instructions:
+            met = print_instructions(python, options.tests, options.instruction_tests, configs,
+                                     options.suite) and met
     except BenchError as error:
         print(f"loopguard_overhead: {error}", file=sys.stderr)
         return 2
