@@ -1,13 +1,15 @@
-"""Real-suite stability check: does loopguard change any outcome of anyio's own test suite?
+"""Real-suite stability check: does loopguard change any outcome of a real project's own suite?
 
-Run `python benchmarks/real_suite_stability.py` (`--rounds 3` for more runs, `--load 0` for an
-idle machine, `--ref <commit>` to measure another commit of loopguard, `-k EXPR` to narrow,
-`--no-xdist` or `--xdist-only` for half the runs).
+Run `python benchmarks/real_suite_stability.py` (`--suite aiohttp` for aiohttp's suite instead of
+anyio's, `--rounds 3` for more runs, `--load 0` for an idle machine, `--ref <commit>` to measure
+another commit of loopguard, `-k EXPR` to narrow, `--no-xdist` or `--xdist-only` for half the runs).
 
-The first run builds `benchmarks/.work/real-suite-env`, a virtual environment of its own with
-anyio's sdist (pinned below; its `tests/` folder is the suite), anyio's `test` dependency group
-and pytest-xdist. Loopguard is installed into it from `git archive <ref>` (default HEAD), so the
-figures belong to a commit, not to whatever is in the working tree.
+The suites are in SUITES below: each one's sdist (pinned; its `tests/` folder is the suite), how its
+test dependencies are installed, and what is deselected (tests that need the Internet; the
+machines only reach package registries). The first run of a suite builds
+`benchmarks/.work/real-suite-<name>`, a virtual environment of its own with the suite's project,
+its test dependencies and pytest-xdist. Loopguard is installed into it from `git archive <ref>`
+(default HEAD), so the figures belong to a commit, not to whatever is in the working tree.
 
 While `--load` processes (default 2, one per core of the development machines) spin on the
 CPU, each round runs the suite four times: plain and with `--loopguard=THRESHOLD`, each alone
@@ -30,6 +32,8 @@ import tempfile
 import time
 import venv
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["main"]
@@ -38,11 +42,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / ".work"
 CACHE = HERE / ".cache"
-ENV = WORK / "real-suite-env"
-PROJECT, VERSION = "anyio", "4.16.0"
 EXTRA = ("pytest-xdist>=3.6",)
-# Tests that need the Internet; the machines only reach package registries.
-DESELECT = ("-m", "not network")
 SPIN = "while True:\n    pass\n"
 
 
@@ -50,8 +50,11 @@ class BenchError(Exception):
     """A setup step failed; the message says which and why."""
 
 
-def _run(argv: list[str], what: str, cwd: Path | None = None) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, check=False)
+def _run(
+    argv: list[str], what: str, cwd: Path | None = None, environ: Mapping[str, str] | None = None
+) -> str:
+    env = {**os.environ, **environ} if environ else None
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, check=False)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
         raise BenchError(f"{what} failed (exit {done.returncode}):\n{tail}")
@@ -68,42 +71,82 @@ def _test_group(pyproject: Path) -> list[str]:
     return [" ".join(req.split()) for req in data["dependency-groups"]["test"]]
 
 
-def ensure_suite() -> Path:
+def _anyio_install(source: Path) -> list[str]:
+    return [f"{source}[trio]", *_test_group(source / "pyproject.toml")]
+
+
+def _aiohttp_install(source: Path) -> list[str]:
+    # aiohttp's pinned test requirements; the project editable, as its own CI installs it.
+    return ["-r", str(source / "requirements" / "test.txt"), "-e", str(source)]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A real project whose own test suite is run plain and guarded."""
+
+    name: str
+    version: str
+    install: Callable[[Path], list[str]]  # pip install arguments, given the unpacked sdist
+    pytest_args: tuple[str, ...]  # deselection and ini overrides, before any -k
+    environ: Mapping[str, str] = field(default_factory=dict)  # for the install and every run
+
+    @property
+    def env(self) -> Path:
+        return WORK / f"real-suite-{self.name}"
+
+
+SUITES = {
+    suite.name: suite
+    for suite in (
+        Suite("anyio", "4.16.0", _anyio_install, ("-m", "not network")),
+        Suite(
+            "aiohttp",
+            "3.14.5",
+            _aiohttp_install,
+            # pytest.ini's addopts start xdist, coverage and doctests; keep only its selection.
+            ("-o", "addopts=", "--strict-markers",
+             "-m", "not dev_mode and not autobahn and not internal"),
+        ),
+    )
+}
+
+
+def ensure_suite(suite: Suite) -> Path:
     """Download and unpack the sdist once; return its folder."""
-    source = CACHE / f"{PROJECT}-{VERSION}"
+    source = CACHE / f"{suite.name}-{suite.version}"
     if source.is_dir():
         return source
     CACHE.mkdir(parents=True, exist_ok=True)
     _run(
         [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-         "-d", str(CACHE), f"{PROJECT}=={VERSION}"],
-        f"downloading the {PROJECT} {VERSION} sdist",
+         "-d", str(CACHE), f"{suite.name}=={suite.version}"],
+        f"downloading the {suite.name} {suite.version} sdist",
     )
-    with tarfile.open(CACHE / f"{PROJECT}-{VERSION}.tar.gz") as archive:
+    with tarfile.open(CACHE / f"{suite.name}-{suite.version}.tar.gz") as archive:
         archive.extractall(CACHE, filter="data")
     return source
 
 
-def ensure_env(source: Path) -> Path:
+def ensure_env(suite: Suite, source: Path) -> Path:
     """Create the suite's environment once; return its python."""
-    python = ENV / "bin" / "python"
-    stamp = ENV / ".installed"
+    python = suite.env / "bin" / "python"
+    stamp = suite.env / ".installed"
     if not stamp.exists():
-        venv.create(ENV, with_pip=True, clear=True)
+        venv.create(suite.env, with_pip=True, clear=True)
         _run([str(python), "-m", "pip", "install", "-q", "-U", "pip"], "upgrading pip")
         _run(
-            [str(python), "-m", "pip", "install", "-q", f"{source}[trio]",
-             *_test_group(source / "pyproject.toml"), *EXTRA],
-            f"installing {PROJECT} and its test dependencies",
+            [str(python), "-m", "pip", "install", "-q", *suite.install(source), *EXTRA],
+            f"installing {suite.name} and its test dependencies",
+            environ=suite.environ,
         )
         stamp.write_text("ok\n")
     return python
 
 
-def install_loopguard(python: Path, ref: str) -> str:
+def install_loopguard(suite: Suite, python: Path, ref: str) -> str:
     """Install loopguard as committed at `ref`; return the commit."""
     commit = _run(["git", "rev-parse", ref], "resolving --ref", cwd=REPO).strip()
-    marker = ENV / ".loopguard-commit"
+    marker = suite.env / ".loopguard-commit"
     if marker.exists() and marker.read_text().strip() == commit:
         return commit
     with tempfile.TemporaryDirectory() as tmp:
@@ -141,18 +184,19 @@ def _rank(pair: tuple[str, str]) -> int:
 
 
 def run_suite(
-    python: Path, source: Path, guard: str | None, workers: bool, keyword: str | None
+    suite: Suite, python: Path, source: Path, guard: str | None, workers: bool, keyword: str | None
 ) -> tuple[dict[str, tuple[str, str]], dict, float]:
     """Run the suite once; return its outcomes, loopguard's JSON report and the wall time."""
     with tempfile.TemporaryDirectory() as tmp:
         junit, report = Path(tmp) / "junit.xml", Path(tmp) / "loopguard.json"
-        argv = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *DESELECT,
+        argv = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *suite.pytest_args,
                 f"--junitxml={junit}", "-o", "junit_family=xunit1"]
         argv += [f"--loopguard={guard}", f"--loopguard-report={report}"] if guard else [
             "-p", "no:loopguard"]
         argv += ["-n", "2"] if workers else []
         argv += ["-k", keyword] if keyword else []
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "LOOPGUARD"))}
+        env.update(suite.environ)
         start = time.perf_counter()
         subprocess.run(argv, cwd=source, env=env, capture_output=True, check=False)
         wall = time.perf_counter() - start
@@ -194,6 +238,7 @@ def _counts(document: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", choices=sorted(SUITES), default="anyio")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--load", type=int, default=2, help="CPU spinners (default 2)")
     parser.add_argument("--threshold", default="100ms")
@@ -203,14 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     only.add_argument("--xdist-only", action="store_true", help="only the runs with -n 2")
     parser.add_argument("-k", dest="keyword", default=None)
     args = parser.parse_args(argv)
+    suite = SUITES[args.suite]
     try:
-        source = ensure_suite()
-        python = ensure_env(source)
-        commit = install_loopguard(python, args.ref)
+        source = ensure_suite(suite)
+        python = ensure_env(suite, source)
+        commit = install_loopguard(suite, python, args.ref)
     except BenchError as error:
         print(f"real_suite_stability: {error}", file=sys.stderr)
         return 2
-    print(f"{PROJECT} {VERSION} suite, loopguard {commit[:10]}, --loopguard={args.threshold}, "
+    print(f"{suite.name} {suite.version} suite, loopguard {commit[:10]}, --loopguard={args.threshold}, "
           f"{args.load} CPU spinners, {args.rounds} round(s)")
     modes = (False,) if args.no_xdist else (True,) if args.xdist_only else (False, True)
     totals = {mode: 0 for mode in modes}
@@ -219,9 +265,11 @@ def main(argv: list[str] | None = None) -> int:
         for round_number in range(1, args.rounds + 1):
             for workers in modes:
                 label = "-n 2" if workers else "serial"
-                plain, _, plain_wall = run_suite(python, source, None, workers, args.keyword)
+                plain, _, plain_wall = run_suite(
+                    suite, python, source, None, workers, args.keyword
+                )
                 guarded, document, wall = run_suite(
-                    python, source, args.threshold, workers, args.keyword
+                    suite, python, source, args.threshold, workers, args.keyword
                 )
                 rows = compare(plain, guarded)
                 ours = sum(1 for row in rows if row[3])
