@@ -267,25 +267,30 @@ def count_instructions(python: Path, suite: Path, args: tuple[str, ...],
 
 
 def _warm(python: Path, suite: Path, configs: tuple[Config, ...], tests: int) -> float:
-    """Run every configuration once, untimed (bytecode caches); return plain's wall seconds."""
-    plain_wall = 1.0
+    """Run every configuration once, untimed (bytecode caches); return plain's CPU seconds.
+
+    CPU, not wall: plain's wall time grows with the machine's load, and a
+    slowdown computed from it would scale the threshold too little, so that
+    the watchdog's wake-ups would be counted many times over.
+    """
+    plain_cpu = 1.0
     for label, args, extra_env in configs:
-        wall, _, _ = time_run(python, suite, args, extra_env, tests)
+        _, cpu, _ = time_run(python, suite, args, extra_env, tests)
         if label == "plain":
-            plain_wall = wall
-    return plain_wall
+            plain_cpu = cpu
+    return plain_cpu
 
 
 def _counts(python: Path, suite: Path, tests: int,
             configs: tuple[Config, ...]) -> tuple[dict[str, int], float, str]:
     """Count each configuration's instructions on one suite; also return the slowdown used."""
-    plain_wall = _warm(python, suite, configs, tests)
+    plain_cpu = _warm(python, suite, configs, tests)
     counts: dict[str, int] = {}
     scaled, slowdown = "", 1.0
     for label, args, extra_env in configs:
         if label == "plain":
             counts[label], wall = count_instructions(python, suite, args, extra_env)
-            slowdown = max(wall / plain_wall, 1.0)
+            slowdown = max(wall / plain_cpu, 1.0)
             scaled = f"--loopguard={100 * slowdown:.0f}ms"
         else:
             args = tuple(scaled if a == "--loopguard=100ms" else a for a in args)
@@ -305,8 +310,9 @@ def print_instructions(python: Path, tests: int, sample: int,
 
     Under valgrind a suite runs tens of times slower while the watchdog
     still wakes by the clock, so the threshold is scaled by the slowdown of
-    the plain run: the watchdog then wakes as often per test as in a real
-    run, and no test stalls only because valgrind is slow.
+    the plain run (valgrind's wall time over plain's CPU time): the watchdog
+    then wakes as often per test as in a real run on a quiet machine, and no
+    test stalls only because valgrind is slow.
     """
     if shutil.which("valgrind") is None:
         print("\ninstructions: valgrind is not installed, skipped")
