@@ -51,8 +51,9 @@ the GIL, so they are always sampled) are recorded whatever the CPU time.
 
 Own time. Every stretch over the threshold is then accounted for
 (`accounting`): the run-queue wait of its thread (Linux schedstat, read by the
-watchdog at its wake-ups and when it first samples a long stretch, and once by
-the loop thread as the stretch ends) and the automatic GC pauses inside it
+watchdog at its wake-ups and when it first samples a long stretch, by the loop
+thread as a run starts and as a stretch starts over a quarter of the threshold
+after its last such reading, and once by the loop thread as the stretch ends) and the automatic GC pauses inside it
 (`gcpauses`) are taken out. A stretch that is not over the threshold without
 its CPU wait is dismissed and counted in `starved`; one that is over it only
 with its GC pauses is recorded as `gc_only`.
@@ -79,7 +80,7 @@ from pytest_loopguard.probes import make_probes
 from pytest_loopguard.probes.hub import Finding, WatchedLoop
 from pytest_loopguard.schedstat import SchedStat
 
-__all__ = ["MIN_CPU_FRACTION", "SAMPLE_AFTER_FRACTION", "WATCHDOG_NAME", "StallDetector"]
+__all__ = ["MARK_AGE_FRACTION", "MIN_CPU_FRACTION", "SAMPLE_AFTER_FRACTION", "WATCHDOG_NAME", "StallDetector"]
 
 WATCHDOG_NAME = "loopguard-watchdog"
 # A loop busy for this fraction of the threshold gets its stack sampled.
@@ -89,6 +90,9 @@ MIN_CPU_FRACTION = 0.5
 MAX_SAMPLE_INTERVAL_SECONDS = 0.010
 MIN_WAKE_INTERVAL_SECONDS = 0.001
 MAX_ERRORS_KEPT = 100
+# A stretch starting later than this fraction of the threshold after its thread's last
+# stretch-start mark takes a new one (`stretch_starts`).
+MARK_AGE_FRACTION = 0.25
 
 
 class StallDetector:
@@ -125,7 +129,8 @@ class StallDetector:
         # schedstat marks the watchdog took before and inside each thread's stretch.
         self._schedstat = schedstat or SchedStat()
         self._native: dict[int, int] = {}
-        self._before: dict[int, ThreadMark] = {}
+        self._before: dict[int, ThreadMark] = {}  # the watchdog's and activate's
+        self._started: dict[int, ThreadMark] = {}  # taken as stretches start (stretch_starts)
         self._inside: dict[int, tuple[int, ThreadMark]] = {}
         self._gc = gc_pauses or GcPauses(clock)
         self._errors: list[BaseException] = []  # the first MAX_ERRORS_KEPT
@@ -322,6 +327,7 @@ class StallDetector:
     def _forget_thread(self, thread_id: int) -> None:
         self._native.pop(thread_id, None)
         self._before.pop(thread_id, None)
+        self._started.pop(thread_id, None)
         self._inside.pop(thread_id, None)
         self._gc.forget(thread_id)
 
@@ -346,15 +352,22 @@ class StallDetector:
             if handle is not None and (mark is None or mark[0] != handle):
                 self._track_cpu(thread_id, handle)
 
-    def run_starts(self, state: WatchedLoop) -> None:
-        """Take a fresh schedstat mark of the calling loop thread: its loop starts a run.
+    def stretch_starts(self, state: WatchedLoop) -> float:
+        """Take a schedstat mark of the calling loop thread as a stretch starts; return the next due time.
 
-        A run's first stretch follows at once (a test's coroutine, under
-        pytest-asyncio or anyio), and on a loaded machine the watchdog's last
-        mark may be old: CPU wait between a mark and a stretch is never
-        subtracted. One read (3 syscalls) per run, nothing per iteration.
+        The most CPU wait a stretch can hold counts all the wait since the
+        latest mark before it, and a starved watchdog takes none: the probes'
+        own marks keep that mark at most MARK_AGE_FRACTION of the threshold old,
+        so wait before a stretch never excuses a stall without a sample. At
+        most a few reads (3 syscalls each) per threshold per loop, at a run's
+        first stretch and then only at stretch starts.
         """
-        self._mark(self._before, state.thread_id, self.clock())
+        now = self.clock()
+        try:
+            self._mark(self._started, state.thread_id, now)
+        except Exception as exc:  # called from the loop's hot path: never raise there
+            self.internal_error(exc)
+        return now + self.threshold_seconds * MARK_AGE_FRACTION
 
     def deactivate(self, state: WatchedLoop) -> None:
         """Stop watching a loop."""
@@ -402,7 +415,7 @@ class StallDetector:
         final = None if native is None else self._schedstat.read(native)
         inside_mark = self._inside.get(thread_id)
         inside = inside_mark[1] if inside_mark is not None and inside_mark[0] == stretch else None
-        before = self._before.get(thread_id)
+        before = _latest(self._before.get(thread_id), self._started.get(thread_id))
         automatic, explicit = self._gc.overlap(thread_id, start, end)
         stretch_account = account(start, end, before, inside, final, automatic, explicit)
         return stretch_account, most_cpu_wait(start, end, before, inside, final)
@@ -435,3 +448,10 @@ class StallDetector:
         """Return the errors kept so far (`internal_error_count` counts them all), for the report."""
         with self._lock:
             return list(self._errors)
+
+
+def _latest(first: ThreadMark | None, second: ThreadMark | None) -> ThreadMark | None:
+    """Return the more recent of two marks, either possibly missing."""
+    if first is None or (second is not None and second.at_seconds > first.at_seconds):
+        return second
+    return first

@@ -43,7 +43,7 @@ from typing import Any
 
 from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.probes.patching import AttributePatch, ProbeNotInstalled, wrapping
-from pytest_loopguard.probes.state import LoopState, describe
+from pytest_loopguard.probes.state import NO_MARK, LoopState, describe
 
 __all__ = ["AsyncioProbe"]
 
@@ -227,10 +227,7 @@ class _SelectorRun:
                 hub.activate(state, self.unwrap)  # notes that thread's CPU clock
             except Exception as exc:  # never let the probe keep the loop from running
                 hub.internal_error(exc)
-        try:
-            hub.run_starts(state)  # CPU wait before the first stretch is known from here
-        except Exception as exc:
-            hub.internal_error(exc)
+        state.mark_due = NO_MARK  # a run's first stretch takes a mark, however recent the last
         state.begin_busy(hub.clock())
         self.running = True
         try:
@@ -268,6 +265,8 @@ def _make_select(hub: Hub, state: LoopState, inner: Any) -> Any:
             return inner(timeout)
         finally:
             state.stretch += 1
-            state.busy_since = clock()
+            state.busy_since = now = clock()
+            if now > state.mark_due:  # LoopState.begin_busy, inlined: this runs per iteration
+                state.mark_due = hub.stretch_starts(state)
 
     return select

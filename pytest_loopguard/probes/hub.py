@@ -14,8 +14,10 @@ else of the detector. What a probe may rely on:
   in another thread, so that thread's CPU clock is noted. `close` is called,
   possibly from another thread, if the detector stops while the loop is still
   watched. `deactivate(state)` ends the watching; both are safe to repeat.
-- `run_starts(state)`, called on the loop thread as a loop starts a run, lets
-  the detector note that thread's schedstat just before the run's first stretch.
+- `stretch_starts(state)`, called on the loop thread as a stretch starts when
+  the clock has passed `state.mark_due` (and always at a run's first stretch),
+  has the detector note that thread's schedstat then; it returns the next
+  `mark_due`. A loop iteration pays one float comparison for it.
 - `watched_loops()` returns the states shown to the watchdog now.
 - `record(finding)` hands a finished finding to the detector, from any thread;
   `drain()` gives it to the guard. A `Stall` today; a probe that records
@@ -57,6 +59,7 @@ class WatchedLoop(Protocol):
     busy_since: float | None  # clock time the current busy stretch began; None: polling
     stretch: int  # bumped at the start of each busy stretch
     cpu_checked_in: int | None  # the hub's: thread whose CPU clock it checked for this loop
+    mark_due: float  # clock time after which a stretch's start calls `Hub.stretch_starts`
 
     def add_sample(self, stretch: int, stack: tuple[StackFrame, ...]) -> None: ...
 
@@ -84,7 +87,7 @@ class Hub(Protocol):
 
     def activate(self, state: WatchedLoop, close: Callable[[], None]) -> None: ...
 
-    def run_starts(self, state: WatchedLoop) -> None: ...
+    def stretch_starts(self, state: WatchedLoop) -> float: ...
 
     def deactivate(self, state: WatchedLoop) -> None: ...
 

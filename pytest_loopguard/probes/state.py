@@ -38,7 +38,7 @@ from pytest_loopguard.probes.debugger import stopped_since
 from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.stall import LoopKind, StackFrame, Stall
 
-__all__ = ["LoopState", "describe"]
+__all__ = ["NO_MARK", "LoopState", "describe"]
 
 # Longest `Stall.running` text; a task repr can carry a long coroutine chain.
 MAX_RUNNING_CHARS = 300
@@ -46,6 +46,8 @@ MAX_RUNNING_CHARS = 300
 RECORD_WAIT_SECONDS = 0.05
 # How far down a task's chain of awaited coroutines `describe` looks.
 MAX_AWAIT_DEPTH = 50
+# `LoopState.mark_due` of a loop whose next stretch must take a mark.
+NO_MARK = float("-inf")
 
 
 class LoopState:
@@ -60,6 +62,7 @@ class LoopState:
         "current",
         "running_of",
         "cpu_checked_in",
+        "mark_due",
         "_charged",
         "_closing",
         "_recorded",
@@ -83,6 +86,8 @@ class LoopState:
         self.running_of: Callable[[], str | None] | None = None
         # The thread whose CPU clock handle the detector last checked for this loop.
         self.cpu_checked_in: int | None = None
+        # Clock time after which a stretch's start takes a new schedstat mark (see `begin_busy`).
+        self.mark_due = NO_MARK
         # (stretch, start) charged at a phase end while under way; -1: none.
         self._charged: tuple[int, float] = (-1, 0.0)
         self._closing = -1  # the stretch the loop thread is recording now
@@ -93,9 +98,16 @@ class LoopState:
         self._stacks: dict[StackFrame, tuple[StackFrame, ...]] = {}
 
     def begin_busy(self, now: float) -> None:
-        """Mark the loop as busy from `now` (it just left its poll)."""
+        """Mark the loop as busy from `now` (it just left its poll).
+
+        Probes that inline this keep its mark check: a stretch starting after
+        `mark_due` has the hub take a schedstat mark of this thread first, so the
+        CPU wait before a stretch is never taken for wait inside it (`Hub.stretch_starts`).
+        """
         self.stretch += 1
         self.busy_since = now
+        if now > self.mark_due:
+            self.mark_due = self.hub.stretch_starts(self)
 
     def end_busy(self, now: float, ended_with_loop: bool = False) -> None:
         """Mark the loop as idle again, recording a stall if it was busy too long."""

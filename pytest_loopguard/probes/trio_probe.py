@@ -33,7 +33,7 @@ from typing import Any
 
 from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.probes.patching import AttributePatch, LazyProbe, wrapping
-from pytest_loopguard.probes.state import LoopState
+from pytest_loopguard.probes.state import NO_MARK, LoopState
 
 __all__ = ["TrioProbe"]
 
@@ -81,6 +81,7 @@ class _Instrument:
             self.instruments.remove_instrument(self)
             return
         self.state.thread_id = threading.get_ident()
+        self.state.mark_due = NO_MARK  # a run's first stretch takes a mark
         self.state.begin_busy(self.clock())
         self.active = True
         hub.activate(self.state, self.close)
@@ -101,9 +102,7 @@ class _Instrument:
             self._leave()
 
     def after_io_wait(self, timeout: float) -> None:
-        state = self.state
-        state.stretch += 1
-        state.busy_since = self.clock()
+        self.state.begin_busy(self.clock())
 
     def after_run(self) -> None:
         if self.active:

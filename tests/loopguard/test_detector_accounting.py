@@ -103,16 +103,45 @@ def test_unsampled_stretch_that_may_have_waited_for_a_cpu_is_given_the_doubt(
     detector, clock, schedstat
 ):
     async def main():
-        detector.sample()
-        schedstat.wait_for_cpu(0.3)  # a stretch long only by waiting: dismissed
+        await asyncio.sleep(0)  # a stretch starts: the loop thread takes a mark
+        schedstat.wait_for_cpu(0.02)  # a short stretch that waited for a CPU
         await asyncio.sleep(0)
-        # No mark since: this one's 0.15 s of sleep may as well be part of that wait.
-        schedstat.sleep(0.15)
+        # The mark is too recent to be renewed, so this 0.11 s sleep may have been
+        # 0.02 s of that wait and only 0.09 s, under the limit, of its own.
+        schedstat.sleep(0.11)
         await asyncio.sleep(0)
 
     run(main())
     assert detector.drain() == []
-    assert detector.starved == 2
+    assert detector.starved == 1
+
+
+def test_a_stall_after_cpu_wait_since_an_old_mark_is_not_taken_for_that_wait(
+    detector, clock, schedstat
+):
+    """The CI flake: the wait before a stretch must not excuse a C callback that sleeps.
+
+    The watchdog gets no CPU (no sample, no mark of its own); the loop thread
+    waited in a run queue in earlier short stretches, 0.27 s in all since
+    the loop's first mark, then a callback slept 0.3 s holding the GIL.
+    """
+
+    def blocking_callback() -> None:  # a C callback such as time.sleep: no frame, no CPU
+        schedstat.sleep(0.3)
+
+    async def main():
+        for _ in range(3):
+            schedstat.wait_for_cpu(0.09)  # each stretch under the limit
+            await asyncio.sleep(0)
+        asyncio.get_running_loop().call_soon(blocking_callback)
+        await asyncio.sleep(0)
+
+    run(main())
+    [stall] = detector.drain()
+    assert stall.blocking_frame is None
+    assert stall.duration_seconds == pytest.approx(0.3)
+    assert (stall.kind, stall.cpu_wait_seconds) == ("waiting", 0.0)
+    assert detector.starved == 0
 
 
 def test_a_mark_at_each_run_lets_its_first_stretch_leave_out_the_wait(detector, clock, schedstat):

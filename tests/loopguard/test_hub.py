@@ -37,8 +37,8 @@ def test_hub_declares_the_members_the_probes_rely_on() -> None:
         "internal_error",
         "judge_stretch",
         "record",
-        "run_starts",
         "started",
+        "stretch_starts",
         "threshold_seconds",
         "watched_loops",
     }

@@ -225,3 +225,62 @@ def test_with_schedstat_a_gil_holding_sleep_is_a_stall_not_starvation(
     document = json.loads((pytester.path / "stalls.json").read_text())
     assert document["starved"] == 0
     assert [r["stall_kind"] for r in document["stalls"]] == ["waiting", "waiting"]
+
+
+# The CI flake, made deterministic: the watchdog gets no CPU (it takes no schedstat mark of
+# its own), and the loop thread waits 500 ms in a run queue before its poll returns; then a
+# C callback sleeps 300 ms holding the GIL (no sample). That sleep is the loop's stall.
+FAKE_WAIT = """
+import threading
+from pytest_loopguard.detector import WATCHDOG_NAME
+from pytest_loopguard.schedstat import read_proc_file
+
+WAITED_NS = [0]  # added to every thread's run-queue time
+
+def read(path):
+    if threading.current_thread().name == WATCHDOG_NAME:
+        return None  # a watchdog without CPU reads nothing
+    data = read_proc_file(path)
+    if not data:
+        return data
+    on_cpu, waited, *rest = data.split()
+    return b" ".join([on_cpu, str(int(waited) + WAITED_NS[0]).encode(), *rest])
+"""
+FAKE_WAIT_CONFTEST = """
+import fakewait
+from pytest_loopguard import detector
+from pytest_loopguard.schedstat import SchedStat
+
+detector.SchedStat = lambda: SchedStat(read=fakewait.read)
+"""
+WAIT_THEN_SLEEP_TESTS = """
+import asyncio
+import ctypes
+import fakewait
+
+async def main():
+    await asyncio.sleep(0.01)
+    fakewait.WAITED_NS[0] += 500_000_000  # counted as run-queue time during the next poll
+    await asyncio.sleep(0.6)
+    asyncio.get_running_loop().call_soon(ctypes.PyDLL(None).usleep, 300_000)
+    await asyncio.sleep(0.01)
+
+def test_sleeps_after_waiting_for_a_cpu():
+    asyncio.run(main())
+"""
+
+
+def test_a_gil_holding_sleep_after_cpu_wait_before_its_stretch_is_a_stall(
+    pytester: pytest.Pytester,
+) -> None:
+    if not (ThreadCpuClock.available and SchedStat().available):
+        pytest.skip("needs a per-thread CPU clock and Linux schedstat")
+    setup_session(pytester, WAIT_THEN_SLEEP_TESTS, fakewait=FAKE_WAIT)
+    pytester.makeconftest(FAKE_WAIT_CONFTEST)
+    result = run(pytester, "--loopguard=50ms", "--loopguard-report=stalls.json")
+    document = json.loads((pytester.path / "stalls.json").read_text())
+    assert (document["starved"], len(document["stalls"])) == (0, 1), result.stdout.str()
+    [record] = document["stalls"]
+    assert record["stall_kind"] == "waiting"
+    assert record["duration_ms"] >= 300
+    result.assert_outcomes(failed=1)

@@ -47,6 +47,14 @@ def test_bare_callback_blocks():
 """
 
 
+def _lines_match(result: pytest.RunResult, lines: list[str]) -> bool:
+    try:
+        result.stdout.fnmatch_lines(lines)
+    except pytest.fail.Exception:
+        return False
+    return True
+
+
 def _frames(record: dict[str, Any]) -> list[tuple[str, int, str]]:
     return [(f["file"], f["line"], f["function"]) for f in record["stack"]]
 
@@ -59,6 +67,14 @@ def _what(document: dict[str, Any]) -> list[tuple[Any, ...]]:
     )
 
 
+def _both(results: tuple[pytest.RunResult, ...], texts: list[str]) -> str:
+    """Both sessions' output and reports, for a failure under load to tell its cause."""
+    parts = []
+    for name, result, text in zip(("plain", "-n 2"), results, texts):
+        parts += [f"--- {name} session, stdout:", result.stdout.str(), f"--- {name} report:", text]
+    return "\n".join(parts)
+
+
 def test_xdist_reports_carry_no_execnet_frames_and_match_a_plain_run(
     pytester: pytest.Pytester,
 ) -> None:
@@ -67,11 +83,14 @@ def test_xdist_reports_carry_no_execnet_frames_and_match_a_plain_run(
     pytester.makepyfile(helpers=HELPERS, test_spread=TESTS)
     plain = run(pytester, "--loopguard=50ms", "--loopguard-report=plain.json")
     spread = run(pytester, "--loopguard=50ms", "-n", "2", "--loopguard-report=spread.json")
-    texts = [(pytester.path / f"{name}.json").read_text() for name in ("plain", "spread")]
+    paths = [pytester.path / f"{name}.json" for name in ("plain", "spread")]
+    texts = [path.read_text() if path.exists() else "(not written)" for path in paths]
+    both = _both((plain, spread), texts)
     for result, text in zip((plain, spread), texts):
-        assert "<string>" not in result.stdout.str()
-        assert "<string>" not in text
-        result.stdout.fnmatch_lines(
+        assert "<string>" not in result.stdout.str(), both
+        assert "<string>" not in text, both
+        assert _lines_match(
+            result,
             [
                 "loopguard: event loop blocked for * ms (limit 50 ms) during setup",
                 "asyncio loop in thread 'MainThread'",
@@ -82,10 +101,10 @@ def test_xdist_reports_carry_no_execnet_frames_and_match_a_plain_run(
                 "  conftest.py:6 in slow_resource",
                 "      block(0.3)",
                 "  helpers.py:4 in block",
-            ]
-        )
+            ],
+        ), both
     plain_document, spread_document = map(json.loads, texts)
-    assert _what(spread_document) == _what(plain_document)
+    assert _what(spread_document) == _what(plain_document), both
     fixture_stall = next(
         r for r in spread_document["stalls"] if r["test_id"].endswith("test_fixture_blocks")
     )
