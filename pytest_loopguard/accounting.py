@@ -43,6 +43,7 @@ __all__ = [
     "account",
     "judge",
     "most_cpu_wait",
+    "surely_own",
 ]
 
 Kind = StallKind
@@ -129,6 +130,17 @@ def most_cpu_wait(
         return None
     grown = max(0.0, final.cpu_wait_seconds - earliest.times.cpu_wait_seconds)
     return min(end - start, grown + max(0.0, earliest.at_seconds - start))
+
+
+def surely_own(stretch: StretchAccount, most_wait: float | None, threshold_seconds: float) -> bool:
+    """Tell whether a stretch is over the threshold even with all the CPU wait it can hold taken out.
+
+    The test for a stretch without a stack sample whose thread barely ran: it
+    slept (the code's own time) or got no CPU, and only this bound tells.
+    """
+    if most_wait is None:
+        return False
+    return stretch.wall_seconds - most_wait - stretch.gc_seconds > threshold_seconds
 
 
 def account(

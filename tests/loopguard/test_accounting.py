@@ -17,6 +17,7 @@ from pytest_loopguard.accounting import (
     account,
     judge,
     most_cpu_wait,
+    surely_own,
 )
 from pytest_loopguard.gcpauses import GcPauses
 from pytest_loopguard.schedstat import SchedStat, ThreadTimes
@@ -63,6 +64,13 @@ def test_cpu_wait_before_the_stretch_began_is_not_subtracted():
     stretch = account(10.0, 10.15, ThreadMark(9.95, times(1.0, 0.5)), None, times(1.0, 0.56))
     assert stretch.cpu_wait_seconds == pytest.approx(0.01)
     assert judge(stretch, THRESHOLD) == "stall"
+
+
+def test_a_stretch_is_surely_its_own_only_over_the_threshold_without_all_the_wait_it_can_hold():
+    stretch = StretchAccount(0.3, cpu_wait_seconds=0.0, gc_seconds=0.05)
+    assert surely_own(stretch, 0.1, 0.1)  # 0.3 - 0.1 - 0.05 > 0.1
+    assert not surely_own(stretch, 0.2, 0.1)  # 0.05 s left: it may have been waiting
+    assert not surely_own(stretch, None, 0.1)  # no schedstat: never sure
 
 
 def test_the_most_cpu_wait_counts_all_since_the_earliest_mark_and_the_unmarked_head():

@@ -275,7 +275,8 @@ class CountingLock:
 
 
 def test_healthy_loop_runs_take_no_lock_after_the_first_activation(detector, clock):
-    detector._lock = counting = CountingLock()
+    # Both of the detector's locks: its own, and its thread marks' (activation's).
+    detector._lock = detector._marks._lock = counting = CountingLock()
     loop = asyncio.new_event_loop()
 
     async def step():

@@ -1,0 +1,197 @@
+"""ThreadMarks: each loop thread's CPU time, schedstat marks and GC pauses, for the verdict.
+
+The detector's accounting side. A stretch is judged on its own time (the rule
+is in `accounting`), and that needs readings taken around it, never per
+callback. Per loop thread (by `threading.get_ident()`) this keeps:
+
+- its CPU clock handle and the CPU seconds when the watchdog last noted it
+  (`note`): a stretch without a stack sample whose thread used under a given
+  CPU time since then barely ran (`barely_ran`): it slept, or got no CPU;
+- schedstat marks: the watchdog's at its wake-ups and one at activation
+  (`note`, `activate`), the loop thread's own as stretches start
+  (`mark_start`), one inside each long stretch (`mark_inside`).
+
+`_account` turns them and the GC pauses into a stretch's `StretchAccount` and
+the most CPU wait the stretch can hold, and `judge_ended`/`judge_under_way`
+give the verdict: a stretch is dismissed when it is not over the threshold
+without its CPU wait, or when it has no stack sample (a C call held the GIL
+throughout, or the process was not scheduled), its thread barely ran, and it
+is not over the threshold with all the CPU wait it can hold taken out: then
+it may have waited for a CPU rather than slept. Interface (the detector
+relies on exactly this)::
+
+    marks = ThreadMarks(clock, cpu_clock, schedstat, gc_pauses)
+    marks.activate(thread_id)              # on the loop thread: a new loop or thread
+    marks.knows(thread_id)                 # its CPU clock is noted
+    marks.note(skip, now)                  # the watchdog: all threads but `skip`
+    marks.mark_inside(thread_id, stretch, now)  # the watchdog: a stretch seen long
+    marks.mark_start(thread_id, now)       # on the loop thread: a stretch starts
+    marks.judge_ended(thread_id, stretch, start, end, sampled, threshold)  # on the loop thread
+    marks.judge_under_way(thread_id, stretch, start, now, threshold)  # at a phase end
+
+A new thread often gets the id of one that ended: its CPU clock handle tells
+them apart, and the watchdog forgets an ended thread (its marks and GC
+pauses) only under the lock activation holds, so it never takes a new
+thread's marks with it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from pytest_loopguard.accounting import (
+    StretchAccount,
+    ThreadMark,
+    account,
+    judge,
+    most_cpu_wait,
+    surely_own,
+)
+from pytest_loopguard.cputime import ThreadCpuClock
+from pytest_loopguard.gcpauses import GcPauses
+from pytest_loopguard.schedstat import SchedStat, ThreadTimes
+
+__all__ = ["MIN_CPU_FRACTION", "ThreadMarks"]
+
+# A stall without a sample counts only if its thread used this much of the threshold in CPU.
+MIN_CPU_FRACTION = 0.5
+
+
+class ThreadMarks:
+    """What the detector knows of its loop threads' CPU time, run-queue wait and GC."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        cpu_clock: ThreadCpuClock,
+        schedstat: SchedStat,
+        gc_pauses: GcPauses,
+    ) -> None:
+        self._clock = clock
+        self._cpu_clock = cpu_clock
+        self._schedstat = schedstat
+        self._gc = gc_pauses
+        self._lock = threading.Lock()  # activation against the watchdog forgetting a thread
+        # Thread id -> (CPU clock handle, CPU seconds when the watchdog last looked).
+        self._cpu: dict[int, tuple[object, float]] = {}
+        self._native: dict[int, int] = {}  # thread id -> native id, for schedstat
+        self._before: dict[int, ThreadMark] = {}  # the watchdog's and activation's
+        self._started: dict[int, ThreadMark] = {}  # the loop thread's, as stretches start
+        self._inside: dict[int, tuple[int, ThreadMark]] = {}  # (stretch, mark) seen long
+
+    def knows(self, thread_id: int) -> bool:
+        """Tell whether the thread's CPU clock is noted."""
+        return thread_id in self._cpu
+
+    def activate(self, thread_id: int) -> None:
+        """Note the calling thread, a loop's (again, or a new one that may reuse an ended id)."""
+        noted = self._cpu.get(thread_id)
+        handle = self._cpu_clock.handle()
+        with self._lock:
+            self._native[thread_id] = threading.get_native_id()
+            # The loop's first stretch needs a mark before it; the watchdog may not wake in time.
+            self._mark(self._before, thread_id, self._clock())
+            if handle is not None and (noted is None or noted[0] != handle):
+                cpu = self._cpu_clock.read(handle)
+                if cpu is not None:
+                    self._cpu[thread_id] = (handle, cpu)
+
+    def note(self, skip: set[int], now: float) -> None:
+        """Note each thread's CPU time and schedstat, except of those in `skip`; forget ended ones."""
+        noted = self._cpu
+        read = self._cpu_clock.read
+        for thread_id, (handle, _) in tuple(noted.items()):
+            if thread_id in skip:
+                continue
+            cpu = read(handle)
+            # A new thread may take an ended one's id and activate meanwhile: only this
+            # handle's own entries are replaced or forgotten, under the lock activate holds.
+            with self._lock:
+                if noted.get(thread_id, (None,))[0] is not handle:
+                    continue
+                if cpu is None:  # the thread has ended
+                    noted.pop(thread_id, None)
+                    self._forget(thread_id)
+                    continue
+                noted[thread_id] = (handle, cpu)
+            self._mark(self._before, thread_id, now)
+
+    def mark_inside(self, thread_id: int, stretch: int, now: float) -> None:
+        """Read schedstat once per long stretch, when the watchdog first sees it long."""
+        seen = self._inside.get(thread_id)
+        if seen is not None and seen[0] == stretch:
+            return
+        times = self._read(thread_id)
+        if times is not None:
+            self._inside[thread_id] = (stretch, ThreadMark(now, times))
+
+    def mark_start(self, thread_id: int, now: float) -> None:
+        """Take the calling loop thread's mark as one of its stretches starts."""
+        self._mark(self._started, thread_id, now)
+
+    def _account(
+        self, thread_id: int, stretch: int, start: float, end: float
+    ) -> tuple[StretchAccount, float | None]:
+        """Return the stretch's account and the most CPU wait it can hold (None: unknown)."""
+        final = self._read(thread_id)
+        inside_mark = self._inside.get(thread_id)
+        inside = inside_mark[1] if inside_mark is not None and inside_mark[0] == stretch else None
+        before = _latest(self._before.get(thread_id), self._started.get(thread_id))
+        automatic, explicit = self._gc.overlap(thread_id, start, end)
+        stretch_account = account(start, end, before, inside, final, automatic, explicit)
+        return stretch_account, most_cpu_wait(start, end, before, inside, final)
+
+    def judge_ended(
+        self, thread_id: int, stretch: int, start: float, end: float, sampled: bool,
+        threshold: float,
+    ) -> StretchAccount | None:
+        """Account for a stretch over the threshold that ended on the calling thread; None: dismissed."""
+        stretch_account, most_wait = self._account(thread_id, stretch, start, end)
+        if not sampled and self._barely_ran(thread_id, threshold * MIN_CPU_FRACTION):
+            if not surely_own(stretch_account, most_wait, threshold):
+                return None
+        return None if judge(stretch_account, threshold) == "cpu_wait" else stretch_account
+
+    def judge_under_way(
+        self, thread_id: int, stretch: int, start: float, now: float, threshold: float
+    ) -> tuple[StretchAccount, bool] | None:
+        """Account for a stretch still under way: None while only CPU wait makes it long.
+
+        Else its account so far, and whether it may be charged without a sample.
+        """
+        stretch_account, most_wait = self._account(thread_id, stretch, start, now)
+        if judge(stretch_account, threshold) == "cpu_wait":
+            return None
+        return stretch_account, surely_own(stretch_account, most_wait, threshold)
+
+    def _barely_ran(self, thread_id: int, cpu_seconds: float) -> bool:
+        """Tell whether the calling thread used under `cpu_seconds` of CPU since last noted."""
+        noted = self._cpu.get(thread_id)
+        if noted is None or thread_id != threading.get_ident():
+            return False
+        cpu = self._cpu_clock.read(noted[0])
+        return cpu is not None and cpu - noted[1] < cpu_seconds
+
+    def _read(self, thread_id: int) -> ThreadTimes | None:
+        native = self._native.get(thread_id)
+        return None if native is None else self._schedstat.read(native)
+
+    def _mark(self, marks: dict[int, ThreadMark], thread_id: int, now: float) -> None:
+        times = self._read(thread_id)
+        if times is not None:
+            marks[thread_id] = ThreadMark(now, times)
+
+    def _forget(self, thread_id: int) -> None:
+        self._native.pop(thread_id, None)
+        self._before.pop(thread_id, None)
+        self._started.pop(thread_id, None)
+        self._inside.pop(thread_id, None)
+        self._gc.forget(thread_id)
+
+
+def _latest(first: ThreadMark | None, second: ThreadMark | None) -> ThreadMark | None:
+    """Return the more recent of two marks, either possibly missing."""
+    if first is None or (second is not None and second.at_seconds > first.at_seconds):
+        return second
+    return first
