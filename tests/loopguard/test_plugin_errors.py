@@ -9,12 +9,12 @@ from loopguard_sessions import HELPERS, QUIET, run
 
 # A conftest that breaks the watchdog's stack sampling, as a bug in it would.
 BROKEN_SAMPLING = """
-import pytest_loopguard.detector
+import pytest_loopguard.watchdog
 
 def broken(frame, is_user_frame):
     raise RuntimeError("sampling broke")
 
-pytest_loopguard.detector.capture_stack = broken
+pytest_loopguard.watchdog.capture_stack = broken
 """
 
 BLOCKS = """
