@@ -219,22 +219,26 @@ class StallDetector:
         if state.cpu_checked_in == thread_id and self._marks.knows(thread_id):
             return
         state.cpu_checked_in = thread_id
-        self._marks.activate(thread_id)  # probes call this on the loop's thread
+        # Probes call this on the loop's thread; a recent mark of it serves (`stretch_starts`).
+        self._marks.activate(thread_id, self.threshold_seconds * MARK_AGE_FRACTION)
 
     def stretch_starts(self, state: WatchedLoop) -> float:
         """Take a schedstat mark of the calling loop thread as a stretch starts; return the next due time.
 
         The most CPU wait a stretch can hold counts all the wait since the
         latest mark before it, and a starved watchdog takes none: these marks
-        keep it at most MARK_AGE_FRACTION of the threshold old. At most a few
-        reads (3 syscalls each) per threshold per loop.
+        keep it at most MARK_AGE_FRACTION of the threshold old. A mark of the
+        thread that recent, by any loop or the watchdog, serves: at most a few
+        reads (3 syscalls each) per threshold per thread, however many loops
+        and runs start in it (a test suite starts several per test).
         """
         now = self.clock()
+        fresh = self.threshold_seconds * MARK_AGE_FRACTION
         try:
-            self._marks.mark_start(state.thread_id, now)
+            return self._marks.mark_start(state.thread_id, now, fresh)
         except Exception as exc:  # called from the loop's hot path: never raise there
             self.internal_error(exc)
-        return now + self.threshold_seconds * MARK_AGE_FRACTION
+        return now + fresh
 
     def deactivate(self, state: WatchedLoop) -> None:
         """Stop watching a loop."""

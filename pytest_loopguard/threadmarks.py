@@ -21,13 +21,18 @@ it may have waited for a CPU rather than slept. Interface (the detector
 relies on exactly this)::
 
     marks = ThreadMarks(clock, cpu_clock, schedstat, gc_pauses)
-    marks.activate(thread_id)              # on the loop thread: a new loop or thread
+    marks.activate(thread_id, fresh)       # on the loop thread: a new loop or thread
     marks.knows(thread_id)                 # its CPU clock is noted
     marks.note(skip, now)                  # the watchdog: all threads but `skip`
     marks.mark_inside(thread_id, stretch, now)  # the watchdog: a stretch seen long
-    marks.mark_start(thread_id, now)       # on the loop thread: a stretch starts
+    marks.mark_start(thread_id, now, fresh)  # on the loop thread: a stretch starts; -> next due
     marks.judge_ended(thread_id, stretch, start, end, sampled, threshold)  # on the loop thread
     marks.judge_under_way(thread_id, stretch, start, now, threshold)  # at a phase end
+
+Activation and a stretch's start read schedstat only when the thread's latest
+mark is more than `fresh` seconds old (the detector passes a quarter of the
+threshold): a test suite starts a loop run or a new loop every millisecond or
+so, and a mark that recent bounds the wait before the stretch as well.
 
 A new thread often gets the id of one that ended: its CPU clock handle tells
 them apart, and the watchdog forgets an ended thread (its marks and GC
@@ -37,6 +42,7 @@ thread's marks with it.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 
@@ -84,14 +90,24 @@ class ThreadMarks:
         """Tell whether the thread's CPU clock is noted."""
         return thread_id in self._cpu
 
-    def activate(self, thread_id: int) -> None:
-        """Note the calling thread, a loop's (again, or a new one that may reuse an ended id)."""
+    def activate(self, thread_id: int, fresh: float = 0.0) -> None:
+        """Note the calling thread, a loop's (again, or a new one that may reuse an ended id).
+
+        Its schedstat is read unless its latest mark is at most `fresh` seconds old.
+        """
         noted = self._cpu.get(thread_id)
         handle = self._cpu_clock.handle()
+        native = threading.get_native_id()
+        now = self._clock()
         with self._lock:
-            self._native[thread_id] = threading.get_native_id()
-            # The loop's first stretch needs a mark before it; the watchdog may not wake in time.
-            self._mark(self._before, thread_id, self._clock())
+            # The loop's first stretch needs a mark before it; the watchdog may not wake in
+            # time. Another thread's marks (an ended one with the same id) never count.
+            if self._native.get(thread_id) != native:
+                self._native[thread_id] = native
+                self._started.pop(thread_id, None)
+                self._mark(self._before, thread_id, now)
+            elif self._due(thread_id, fresh) < now:
+                self._mark(self._before, thread_id, now)
             if handle is not None and (noted is None or noted[0] != handle):
                 cpu = self._cpu_clock.read(handle)
                 if cpu is not None:
@@ -126,9 +142,21 @@ class ThreadMarks:
         if times is not None:
             self._inside[thread_id] = (stretch, ThreadMark(now, times))
 
-    def mark_start(self, thread_id: int, now: float) -> None:
-        """Take the calling loop thread's mark as one of its stretches starts."""
+    def mark_start(self, thread_id: int, now: float, fresh: float = 0.0) -> float:
+        """Take the calling loop thread's mark as a stretch starts; return when the next is due.
+
+        No read when its latest mark is at most `fresh` seconds old: that one serves.
+        """
+        due = self._due(thread_id, fresh)
+        if due >= now:
+            return due
         self._mark(self._started, thread_id, now)
+        return now + fresh
+
+    def _due(self, thread_id: int, fresh: float) -> float:
+        """Return when the thread's latest mark gets older than `fresh` (-inf: it has none)."""
+        latest = _latest(self._before.get(thread_id), self._started.get(thread_id))
+        return -math.inf if latest is None else latest.at_seconds + fresh
 
     def _account(
         self, thread_id: int, stretch: int, start: float, end: float

@@ -227,7 +227,7 @@ class _SelectorRun:
                 hub.activate(state, self.unwrap)  # notes that thread's CPU clock
             except Exception as exc:  # never let the probe keep the loop from running
                 hub.internal_error(exc)
-        state.mark_due = NO_MARK  # a run's first stretch takes a mark, however recent the last
+        state.mark_due = NO_MARK  # a run's first stretch checks its thread's latest mark
         state.begin_busy(hub.clock())
         self.running = True
         try:

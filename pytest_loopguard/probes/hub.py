@@ -16,8 +16,9 @@ else of the detector. What a probe may rely on:
   watched. `deactivate(state)` ends the watching; both are safe to repeat.
 - `stretch_starts(state)`, called on the loop thread as a stretch starts when
   the clock has passed `state.mark_due` (and always at a run's first stretch),
-  has the detector note that thread's schedstat then; it returns the next
-  `mark_due`. A loop iteration pays one float comparison for it.
+  has the detector note that thread's schedstat then, unless its latest note
+  is recent enough; it returns the next `mark_due`. A loop iteration pays one
+  float comparison for it.
 - `watched_loops()` returns the states shown to the watchdog now.
 - `record(finding)` hands a finished finding to the detector, from any thread;
   `drain()` gives it to the guard. A `Stall` today; a probe that records

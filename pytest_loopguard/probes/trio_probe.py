@@ -81,7 +81,7 @@ class _Instrument:
             self.instruments.remove_instrument(self)
             return
         self.state.thread_id = threading.get_ident()
-        self.state.mark_due = NO_MARK  # a run's first stretch takes a mark
+        self.state.mark_due = NO_MARK  # a run's first stretch checks its thread's latest mark
         self.state.begin_busy(self.clock())
         self.active = True
         hub.activate(self.state, self.close)

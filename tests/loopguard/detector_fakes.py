@@ -64,8 +64,10 @@ class FakeSchedStat:
     def __init__(self, cpu: FakeCpuClock) -> None:
         self.cpu = cpu
         self.waited = 0.0
+        self.reads = 0  # each costs a real detector three syscalls
 
     def read(self, native_id: int | None) -> ThreadTimes | None:
+        self.reads += 1
         return ThreadTimes(self.cpu.clock.now - self.cpu.lost, self.waited)
 
     def wait_for_cpu(self, seconds: float) -> None:
