@@ -22,8 +22,11 @@ figures are lower bounds, and a stretch is never dismissed on a guess.
 `most_cpu_wait` gives the other bound, all the wait the marks could hold:
 a stretch that is over the threshold even without it was surely the code's.
 
-The same figures say which cure fits: a loop thread that was on a CPU for
-most of its own time was computing (`cpu`), otherwise it waited (`waiting`).
+The same figures say which cure fits: a loop thread that spent most of its
+own time in `gc.collect()` calls collected (`collect`: the stall names that
+call, since no stack sample can be taken while a collection holds the GIL),
+one that was on a CPU for most of it was computing (`cpu`), otherwise it
+waited (`waiting`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 from pytest_loopguard.schedstat import ThreadTimes
-from pytest_loopguard.stall import StallKind
+from pytest_loopguard.stall import StackFrame, StallKind
 
 __all__ = [
     "CPU_BOUND_FRACTION",
@@ -64,6 +67,12 @@ CURES: dict[Kind, str] = {
         "or run the call in a thread with `await asyncio.to_thread(...)` "
         "(loop.run_in_executor)"
     ),
+    "collect": (
+        "an explicit gc.collect() held the loop: a full collection pauses every thread "
+        "for as long as the whole heap takes; call it outside the event loop (before the "
+        "loop starts or after it ends), or collect the young generation only with "
+        "gc.collect(0)"
+    ),
 }
 
 
@@ -82,6 +91,8 @@ class StretchAccount(NamedTuple):
     gc_seconds: float = 0.0  # automatic collections: subtracted
     explicit_gc_seconds: float = 0.0  # gc.collect() calls: the code's own time
     on_cpu_seconds: float | None = None
+    # The stack of the gc.collect() call that covered most of the stretch; () when none.
+    explicit_gc_stack: tuple[StackFrame, ...] = ()
 
     @property
     def own_seconds(self) -> float:
@@ -90,11 +101,13 @@ class StretchAccount(NamedTuple):
 
     @property
     def kind(self) -> Kind | None:
-        """Tell a computing stretch from a waiting one; None when the CPU time is unknown."""
-        if self.on_cpu_seconds is None:
-            return None
+        """Tell a collecting, computing or waiting stretch; None when the CPU time is unknown."""
         own = self.own_seconds
         if own <= 0:
+            return None
+        if self.explicit_gc_seconds >= own * CPU_BOUND_FRACTION:
+            return "collect"
+        if self.on_cpu_seconds is None:
             return None
         return "cpu" if self.on_cpu_seconds >= own * CPU_BOUND_FRACTION else "waiting"
 
@@ -151,6 +164,7 @@ def account(
     final: ThreadTimes | None,
     gc_seconds: float = 0.0,
     explicit_gc_seconds: float = 0.0,
+    explicit_gc_stack: tuple[StackFrame, ...] = (),
 ) -> StretchAccount:
     """Account for the stretch [start, end] from the marks around it.
 
@@ -161,7 +175,9 @@ def account(
     """
     wall = end - start
     if final is None or (before is None and inside is None):
-        return StretchAccount(wall, 0.0, gc_seconds, explicit_gc_seconds)
+        return StretchAccount(
+            wall, 0.0, gc_seconds, explicit_gc_seconds, explicit_gc_stack=explicit_gc_stack
+        )
     wait = run = 0.0
     head_end, head_times = end, final
     if inside is not None and start <= inside.at_seconds <= end:
@@ -179,4 +195,4 @@ def account(
     elif end > head_end:  # no mark before: the head ran as the tail did
         run *= wall / (end - head_end)
     wait = min(wait, max(0.0, wall - gc_seconds))
-    return StretchAccount(wall, wait, gc_seconds, explicit_gc_seconds, run)
+    return StretchAccount(wall, wait, gc_seconds, explicit_gc_seconds, run, explicit_gc_stack)

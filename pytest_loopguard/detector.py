@@ -46,11 +46,12 @@ from typing import Any
 
 from pytest_loopguard.accounting import StretchAccount
 from pytest_loopguard.cputime import ThreadCpuClock
-from pytest_loopguard.frames import default_is_user_frame
+from pytest_loopguard.frames import capture_stack, default_is_user_frame
 from pytest_loopguard.gcpauses import GcPauses
 from pytest_loopguard.probes import make_probes
 from pytest_loopguard.probes.hub import Finding, WatchedLoop
 from pytest_loopguard.schedstat import SchedStat
+from pytest_loopguard.stall import StackFrame
 from pytest_loopguard.threadmarks import ThreadMarks
 from pytest_loopguard.watchdog import MAX_SAMPLE_INTERVAL_SECONDS, WATCHDOG_NAME, look
 
@@ -89,7 +90,7 @@ class StallDetector:
         # Watched loops -> how to unhook each: asyncio loops from their first run until
         # they close, the others while they run. Plain dict operations, atomic under the GIL.
         self._closers: dict[WatchedLoop, Callable[[], None]] = {}
-        self._gc = gc_pauses or GcPauses(clock)
+        self._gc = gc_pauses or GcPauses(clock, capture=self._capture)
         self._marks = ThreadMarks(clock, cpu_clock or ThreadCpuClock(), schedstat or SchedStat(), self._gc)
         self._errors: list[BaseException] = []  # the first MAX_ERRORS_KEPT
         self.internal_error_count = 0  # every one, kept or not
@@ -182,6 +183,10 @@ class StallDetector:
                     self.record(stall)
             except Exception as exc:  # a phase end must not fail on the detector's account
                 self.internal_error(exc)
+
+    def _capture(self, frame: Any) -> tuple[StackFrame, ...]:
+        """Capture a stack the way the watchdog does, for an explicit gc.collect()'s caller."""
+        return capture_stack(frame, self._is_user_frame)
 
     def sample(self) -> float:
         """Look at every running loop once, the watchdog's job; return when to look next."""

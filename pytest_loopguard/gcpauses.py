@@ -9,7 +9,10 @@ are kept, the last `KEPT_PER_THREAD` per thread, so the accounting can ask how
 much of a stretch they covered.
 
 `gc.collect()` is wrapped while installed, so a collection the code asked for
-is told apart: it stays the caller's stall. A caller that imported the
+is told apart: it stays the caller's stall, and the wrapper keeps the caller's
+stack (`capture`, only for a call that paused long enough to be kept): no
+stack sample can be taken while a collection holds the GIL, so this is how
+the stall names its line. A caller that imported the
 function itself (`from gc import collect`) before loopguard started is not
 seen as explicit.
 """
@@ -17,12 +20,15 @@ seen as explicit.
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-__all__ = ["KEPT_PER_THREAD", "MIN_PAUSE_SECONDS", "GcPause", "GcPauses"]
+from pytest_loopguard.stall import StackFrame
+
+__all__ = ["KEPT_PER_THREAD", "MIN_PAUSE_SECONDS", "GcOverlap", "GcPause", "GcPauses"]
 
 MIN_PAUSE_SECONDS = 0.001
 KEPT_PER_THREAD = 64
@@ -34,14 +40,30 @@ class GcPause(NamedTuple):
     start: float
     end: float
     explicit: bool
+    stack: tuple[StackFrame, ...] = ()  # an explicit call's caller, when captured
+
+
+class GcOverlap(NamedTuple):
+    """How much of a stretch collections covered, and where the longest explicit one was called."""
+
+    automatic_seconds: float = 0.0
+    explicit_seconds: float = 0.0
+    explicit_stack: tuple[StackFrame, ...] = ()
 
 
 class GcPauses:
     """Keep the recent garbage-collection pauses of every thread."""
 
-    def __init__(self, clock: Callable[[], float], gc_module: Any = gc) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        gc_module: Any = gc,
+        capture: Callable[[Any], tuple[StackFrame, ...]] | None = None,
+    ) -> None:
+        """`capture` turns a caller's frame into a stack; None: explicit calls keep none."""
         self._clock = clock
         self._gc = gc_module
+        self._capture = capture
         self._pauses: dict[int, deque[GcPause]] = {}
         self._explicit: dict[int, int] = {}  # thread id -> depth of gc.collect() calls
         self._began = 0.0
@@ -54,16 +76,19 @@ class GcPauses:
             return
         self._collect = original = self._gc.collect
         explicit = self._explicit
+        clock = self._clock
 
         def collect(*args: Any, **kwargs: Any) -> int:
             thread_id = threading.get_ident()
             explicit[thread_id] = explicit.get(thread_id, 0) + 1
+            called = clock()
             try:
                 return original(*args, **kwargs)
             finally:
                 depth = explicit.pop(thread_id, 1) - 1
                 if depth:
                     explicit[thread_id] = depth
+                self._keep_caller(thread_id, called, sys._getframe(1))
 
         collect.__wrapped__ = original  # type: ignore[attr-defined]
         collect.__doc__ = original.__doc__
@@ -101,18 +126,31 @@ class GcPauses:
             kept = self._pauses[thread_id] = deque(maxlen=KEPT_PER_THREAD)
         kept.append(GcPause(self._began, end, self._began_explicit))
 
-    def overlap(self, thread_id: int, start: float, end: float) -> tuple[float, float]:
-        """Return (automatic, explicit) seconds of collection within [start, end] in a thread."""
-        automatic = explicit = 0.0
+    def _keep_caller(self, thread_id: int, called: float, frame: Any) -> None:
+        """Give the pause an explicit call just made (if it was kept) its caller's stack."""
+        capture = self._capture
+        kept = self._pauses.get(thread_id)
+        if capture is None or not kept:
+            return
+        last = kept[-1]
+        if last.explicit and last.start >= called and not last.stack:
+            kept[-1] = last._replace(stack=capture(frame))
+
+    def overlap(self, thread_id: int, start: float, end: float) -> GcOverlap:
+        """Return how much collection covered [start, end] in a thread."""
+        automatic = explicit = longest = 0.0
+        stack: tuple[StackFrame, ...] = ()
         for pause in tuple(self._pauses.get(thread_id, ())):
             covered = min(end, pause.end) - max(start, pause.start)
             if covered <= 0:
                 continue
-            if pause.explicit:
-                explicit += covered
-            else:
+            if not pause.explicit:
                 automatic += covered
-        return automatic, explicit
+                continue
+            explicit += covered
+            if pause.stack and covered > longest:
+                longest, stack = covered, pause.stack
+        return GcOverlap(automatic, explicit, stack)
 
     def forget(self, thread_id: int) -> None:
         """Drop a thread's pauses (it has ended)."""

@@ -65,6 +65,7 @@ def stall_to_record(stall: Stall) -> dict[str, Any]:
         "cure": None if stall.kind is None else CURES[stall.kind],
         "cpu_wait_ms": round(stall.cpu_wait_seconds * 1000.0, 3),
         "gc_ms": round(stall.gc_seconds * 1000.0, 3),
+        "explicit_gc_ms": round(stall.explicit_gc_seconds * 1000.0, 3),
         "gc_only": stall.gc_only,
         "still_blocked": stall.still_blocked,
         "final_duration_ms": (
@@ -90,6 +91,7 @@ def record_to_stall(record: dict[str, Any]) -> Stall:
         phase=record["phase"],
         cpu_wait_seconds=record.get("cpu_wait_ms", 0.0) / 1000.0,
         gc_seconds=record.get("gc_ms", 0.0) / 1000.0,
+        explicit_gc_seconds=record.get("explicit_gc_ms", 0.0) / 1000.0,
         kind=record.get("stall_kind"),
         gc_only=record.get("gc_only", False),
         still_blocked=record.get("still_blocked", False),

@@ -167,6 +167,8 @@ def _accounting_lines(stall: Stall) -> list[str]:
         left_out.append(f"{format_ms(stall.gc_seconds)} in automatic garbage collection")
     if left_out:
         lines.append(f"left out of the verdict: {' and '.join(left_out)}")
+    if stall.explicit_gc_seconds >= 0.0005:
+        lines.append(f"of it, {format_ms(stall.explicit_gc_seconds)} in gc.collect() called by the code")
     if stall.kind is not None:
         lines.append(f"cure: {CURES[stall.kind]}")
     return lines

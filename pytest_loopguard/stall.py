@@ -19,8 +19,9 @@ __all__ = ["LoopKind", "Phase", "StackFrame", "Stall", "StallKind"]
 LoopKind = Literal["asyncio", "uvloop", "trio"]
 # The test phases a stall is charged to.
 Phase = Literal["setup", "call", "teardown"]
-# What the loop thread did during a stall: computed, or waited in a blocking call.
-StallKind = Literal["cpu", "waiting"]
+# What the loop thread did during a stall: computed, waited in a blocking call, or ran
+# an explicit gc.collect() (computing, but with a cure of its own).
+StallKind = Literal["cpu", "waiting", "collect"]
 
 
 class StackFrame(NamedTuple):
@@ -60,6 +61,8 @@ class Stall(NamedTuple):
     # garbage collections: both left out of the verdict (see `accounting`).
     cpu_wait_seconds: float = 0.0
     gc_seconds: float = 0.0
+    # Seconds of it in gc.collect() calls of the code: its own time, kept in the verdict.
+    explicit_gc_seconds: float = 0.0
     # Computing or waiting, from the thread's CPU time; None where that is unknown.
     kind: StallKind | None = None
     # True when only automatic garbage collection made the stretch longer than the

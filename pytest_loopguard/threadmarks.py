@@ -166,8 +166,11 @@ class ThreadMarks:
         inside_mark = self._inside.get(thread_id)
         inside = inside_mark[1] if inside_mark is not None and inside_mark[0] == stretch else None
         before = _latest(self._before.get(thread_id), self._started.get(thread_id))
-        automatic, explicit = self._gc.overlap(thread_id, start, end)
-        stretch_account = account(start, end, before, inside, final, automatic, explicit)
+        gc = self._gc.overlap(thread_id, start, end)
+        stretch_account = account(
+            start, end, before, inside, final,
+            gc.automatic_seconds, gc.explicit_seconds, gc.explicit_stack,
+        )
         return stretch_account, most_cpu_wait(start, end, before, inside, final)
 
     def judge_ended(

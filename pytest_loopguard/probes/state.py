@@ -210,9 +210,15 @@ class LoopState:
         return self._judged(stall, account)._replace(still_blocked=True)
 
     def _judged(self, stall: Stall, account: StretchAccount) -> Stall:
+        if stall.blocking_frame is None and account.explicit_gc_stack:
+            # No sample while gc.collect() held the GIL: its call is the blocking line.
+            stack = account.explicit_gc_stack
+            stall = stall._replace(blocking_frame=stack[-1], stack=stack)
         return stall._replace(
             cpu_wait_seconds=account.cpu_wait_seconds,
             gc_seconds=account.gc_seconds,
+            # Wall time: it may hold CPU wait, which the verdict already left out.
+            explicit_gc_seconds=min(account.explicit_gc_seconds, account.own_seconds),
             kind=account.kind,
             gc_only=judge(account, self.hub.threshold_seconds) == "gc",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import itertools
 import os
+import sys
 import threading
 import time
 
@@ -19,6 +20,7 @@ from pytest_loopguard.accounting import (
     most_cpu_wait,
     surely_own,
 )
+from pytest_loopguard.frames import capture_stack
 from pytest_loopguard.gcpauses import GcPauses
 from pytest_loopguard.schedstat import SchedStat, ThreadTimes
 
@@ -166,11 +168,36 @@ def pauses():
     tracker.uninstall()
 
 
-def test_an_explicit_collection_is_marked_explicit(pauses):
+@pytest.fixture
+def no_automatic_gc():
+    """Keep automatic collections out: on the fake clock each one would count 10 ms."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+def test_an_explicit_collection_is_marked_explicit(pauses, no_automatic_gc):
     gc.collect()
-    automatic, explicit = pauses.overlap(threading.get_ident(), -1.0, 1e9)
+    automatic, explicit, stack = pauses.overlap(threading.get_ident(), -1.0, 1e9)
     assert explicit == pytest.approx(0.01)
     assert automatic == 0.0
+    assert stack == ()  # no capture given
+
+
+def test_an_explicit_collection_keeps_its_callers_stack(no_automatic_gc):
+    ticks = itertools.count()
+    tracker = GcPauses(clock=lambda: next(ticks) * 0.01, capture=capture_stack)
+    tracker.install()
+    try:
+        gc.collect()  # the line the stall will name
+        line = sys._getframe().f_lineno - 1
+        overlap = tracker.overlap(threading.get_ident(), -1.0, 1e9)
+    finally:
+        tracker.uninstall()
+    assert overlap.explicit_seconds == pytest.approx(0.01)
+    blocking = overlap.explicit_stack[-1]
+    assert (blocking.filename, blocking.lineno) == (__file__, line)
+    assert blocking.function.endswith("test_an_explicit_collection_keeps_its_callers_stack")
 
 
 def test_an_automatic_collection_is_marked_automatic(pauses):
@@ -178,7 +205,7 @@ def test_an_automatic_collection_is_marked_automatic(pauses):
     threshold = gc.get_threshold()[0]
     garbage = [[] for _ in range(threshold * 3 + before)]  # crosses generation 0's threshold
     del garbage
-    automatic, explicit = pauses.overlap(threading.get_ident(), -1.0, 1e9)
+    automatic, explicit, _ = pauses.overlap(threading.get_ident(), -1.0, 1e9)
     assert automatic > 0.0
     assert explicit == 0.0
 
@@ -187,9 +214,9 @@ def test_pauses_of_another_thread_or_outside_the_stretch_do_not_count(pauses):
     worker = threading.Thread(target=gc.collect)
     worker.start()
     worker.join()
-    assert pauses.overlap(threading.get_ident(), -1.0, 1e9) == (0.0, 0.0)
-    assert pauses.overlap(worker.ident, -1.0, 1e9)[1] > 0
-    assert pauses.overlap(worker.ident, 1e8, 1e9) == (0.0, 0.0)
+    assert pauses.overlap(threading.get_ident(), -1.0, 1e9) == (0.0, 0.0, ())
+    assert pauses.overlap(worker.ident, -1.0, 1e9).explicit_seconds > 0
+    assert pauses.overlap(worker.ident, 1e8, 1e9) == (0.0, 0.0, ())
 
 
 def test_uninstall_puts_gc_back():
