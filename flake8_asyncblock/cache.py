@@ -8,6 +8,10 @@ change results (codes, rule settings, mode, per-file ignores, project roots).
 So a stale entry can only miss, never answer. Each run reads the store once
 and replaces it with one atomic rename; a store that cannot be read or
 written costs a warning, never the run.
+
+The deferred slots (the pickled summaries of the ABL2xx pass, three quarters
+of the bytes) live in a second file beside the store, read only when a value
+of theirs is asked for: a run with nothing to link again never reads it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from flake8_asyncblock import __version__
 from flake8_asyncblock.context import module_of
 from flake8_asyncblock.source import Source
 
-__all__ = ["FOLDER", "MISS", "Cache", "code_fingerprint"]
+__all__ = ["DEFERRED", "FOLDER", "MISS", "Cache", "code_fingerprint"]
 
 #: The cache folder's default name, beside the configuration file (or in the current folder).
 FOLDER = ".asyncblock_cache"
@@ -39,6 +43,10 @@ _GITIGNORE = "# Written by asyncblock: nothing in this folder belongs in version
 _TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
         "# This file marks a cache folder written by asyncblock (https://bford.info/cachedir/).\n")
 _FORMAT = 1
+#: The deferred slot (see the module's docstring): the summaries' pickled bodies.
+DEFERRED = "summary-data"
+#: The deferred file's name after the store's.
+_DEFERRED_SUFFIX = "-deferred"
 #: Seconds a file must have been left alone before its status stands for its text.
 _SETTLED = 2
 
@@ -79,14 +87,28 @@ class Cache:
             "\0".join((str(_FORMAT), __version__, sys.version, code_fingerprint(), salt)).encode(),
             digest_size=16).hexdigest()
         self.entries: dict[str, dict[str, tuple[str, Any]]] = {}
+        self._deferred: dict[str, dict[str, tuple[str, Any]]] | None = None  # read when first asked
         #: The key each file had in each slot during this run, for keys that build on it.
         self.keys: dict[tuple[str, str], str] = {}
         self._status: dict[str, tuple[int, ...]] = {}
         self._modules: dict[str, tuple[str, str]] = {}  # a file's key is made once per slot
         self.changed = False
+        self._deferred_changed = False
         self.file = folder / __version__ / self.salt if folder is not None else None
         if self.file is not None:
             self.entries = self._load(self.file)
+
+    def _slot_entries(self, slot: str) -> dict[str, dict[str, tuple[str, Any]]]:
+        """The entries that hold `slot`: the store's, or the deferred file's (read now if not yet)."""
+        if slot != DEFERRED:
+            return self.entries
+        if self._deferred is None:
+            self._deferred = self._load(self._deferred_file) if self._deferred_file is not None else {}
+        return self._deferred
+
+    @property
+    def _deferred_file(self) -> Path | None:
+        return self.file.with_name(self.file.name + _DEFERRED_SUFFIX) if self.file is not None else None
 
     def known(self, path: str) -> str | None:
         """The digest of `path`'s text, without reading it, if its status shows no change since.
@@ -120,16 +142,18 @@ class Cache:
 
     def key(self, path: str, text: str, extra: str = "") -> str:
         """The digest of what a result for `path` depends on: its text's digest and `extra`."""
-        digest = hashlib.blake2b(digest_size=20)
-        module, package = self._modules.get(path) or self._modules.setdefault(path, module_of(path))
-        for part in (path, module, package, text, extra):
-            digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        return digest.hexdigest()
+        module, package = self.module(path)
+        parts = "\0".join((path, module, package, text, extra)) + "\0"
+        return hashlib.blake2b(parts.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
+
+    def module(self, path: str) -> tuple[str, str]:
+        """`context.module_of(path)`, found once per path and run (it is part of every key)."""
+        return self._modules.get(path) or self._modules.setdefault(path, module_of(path))
 
     def get(self, path: str, slot: str, key: str) -> Any:
         """The value stored for `path` in `slot` if it was made for `key`, else MISS."""
         self.keys[slot, path] = key
-        entry: Any = self.entries.get(path, {}).get(slot)  # Any: the file may hold anything
+        entry: Any = self._slot_entries(slot).get(path, {}).get(slot)  # Any: the file may hold anything
         if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == key:
             return entry[1]
         return MISS
@@ -148,29 +172,45 @@ class Cache:
 
     def put(self, path: str, slot: str, key: Any, value: Any) -> None:
         if self.file is not None:
-            self.entries.setdefault(path, {})[slot] = (key, value)
-            self.changed = True
+            self._slot_entries(slot).setdefault(path, {})[slot] = (key, value)
+            if slot == DEFERRED:
+                self._deferred_changed = True
+            else:
+                self.changed = True
 
     def save(self) -> None:
-        """Replace the store at once; a folder that cannot be written only warns."""
-        if self.file is None or self.folder is None or not self.changed:
+        """Replace the store and the deferred file, each at once; a folder that cannot be written warns.
+
+        The deferred file is written first: a store never names values that
+        its deferred file lost, and when one is missing anyway (a file
+        deleted by hand) the caller computes it again.
+        """
+        if self.file is None or self.folder is None or not (self.changed or self._deferred_changed):
             return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             self._mark(self.folder)
-            data = pickle.dumps((_FORMAT, self.entries), protocol=pickle.HIGHEST_PROTOCOL)
-            handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.file.parent)
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(data)
-                os.replace(temporary, self.file)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
+            if self._deferred_changed and self._deferred_file is not None:
+                self._write(self._deferred_file, self._slot_entries(DEFERRED))
+            if self.changed:
+                self._write(self.file, self.entries)
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             self.warn(f"cannot write the cache in {self.folder}: {reason}")
+
+    @staticmethod
+    def _write(file: Path, entries: dict[str, dict[str, tuple[str, Any]]]) -> None:
+        """Write `entries` to a temporary file beside `file`, then rename it over `file`."""
+        data = pickle.dumps((_FORMAT, entries), protocol=pickle.HIGHEST_PROTOCOL)
+        handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=file.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
 
     def _load(self, file: Path) -> dict[str, dict[str, tuple[str, Any]]]:
         try:

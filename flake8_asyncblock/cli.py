@@ -15,14 +15,14 @@ from flake8_asyncblock import __version__
 from flake8_asyncblock.cache import FOLDER, Cache
 from flake8_asyncblock.config import Config, load_config
 from flake8_asyncblock.discover import discover, forced_out
-from flake8_asyncblock.explain import describe_rule, list_rules
+from flake8_asyncblock.job import Job, Mode
 from flake8_asyncblock.options import OPTIONS, UsageError
 from flake8_asyncblock.pool import PARALLEL_THRESHOLD, cached_map, pool_size
 from flake8_asyncblock.project import check_project, helper_codes
 from flake8_asyncblock.report import Exit, Reporter
 from flake8_asyncblock.results import FileError, FileResult
-from flake8_asyncblock.runner import Job, Mode, analyse
 from flake8_asyncblock.source import decode
+from flake8_asyncblock.steps import analyse
 from flake8_asyncblock.text import TextStyle, use_color
 from flake8_asyncblock.write import apply
 
@@ -64,11 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
         if args.command is None:
             raise UsageError("a command is required: asyncblock check [PATH ...]")
-        if args.command == "rules":
-            sys.stdout.write(list_rules())
-            return Exit.CLEAN
-        if args.command == "rule":
-            sys.stdout.write(describe_rule(args.code))
+        if args.command in ("rules", "rule"):
+            from flake8_asyncblock import explain  # the rule classes: `check` loads them only on a miss
+
+            sys.stdout.write(explain.list_rules() if args.command == "rules" else explain.describe_rule(args.code))
             return Exit.CLEAN
         return _check(args)
     except UsageError as exc:

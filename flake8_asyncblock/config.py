@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flake8_asyncblock.catalog import CATALOG
 from flake8_asyncblock.options import OPTIONS, UsageError, by_name, rule_settings
-from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.settings import Settings
 
 if sys.version_info >= (3, 11):
@@ -164,12 +164,12 @@ def _selection(values: Mapping[str, Any], where: Any) -> Selection:
 
 def select_codes(layers: Sequence[Selection]) -> frozenset[str]:
     """The codes on after each layer in turn, starting from the rules on by default."""
-    enabled = {rule.code for rule in RULES if rule.default_enabled}
+    enabled = {rule.code for rule in CATALOG if rule.default_enabled}
     for layer in layers:
         base = set() if layer.select is not None else enabled
         picks = (*(layer.select or ()), *layer.extend_select)
         drops = (*layer.ignore, *layer.extend_ignore)
-        enabled = {rule.code for rule in RULES if _on(rule.code, base, picks, drops)}
+        enabled = {rule.code for rule in CATALOG if _on(rule.code, base, picks, drops)}
     return frozenset(enabled)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Chain", "Origin", "Project", "module_of"]
+__all__ = ["NOTHING_BLOCKS", "Chain", "Origin", "Project", "module_of"]
 
 
 @dataclass(frozen=True)
@@ -61,17 +61,27 @@ class Project:
         return Origin(path, module, package, self.chains, self.roots)
 
 
+#: While the files are first visited the helper rules see an empty project: they report nothing.
+NOTHING_BLOCKS: Mapping[str, Chain] = {}
+
+
 def module_of(path: str) -> tuple[str, str]:
     """Return (module, package) of a file: folders with an `__init__.py` make the package.
 
     `pkg/util.py` is ("pkg.util", "pkg"); `pkg/__init__.py` is ("pkg", "pkg").
     """
-    folder, name = os.path.split(os.path.abspath(path))
+    folder, name = os.path.split(path)
     stem = name.rpartition(".")[0] or name
-    package = _package(folder)
+    package = _package_at(os.getcwd(), folder)
     if stem == "__init__":
         return package, package
     return (f"{package}.{stem}" if package else stem), package
+
+
+@lru_cache(maxsize=4096)
+def _package_at(cwd: str, folder: str) -> str:
+    """The package of `folder` as named from `cwd`: made absolute once per folder, not per file."""
+    return _package(os.path.normpath(os.path.join(cwd, folder)))
 
 
 @lru_cache(maxsize=4096)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import stat
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -83,27 +84,28 @@ def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = Tru
     found: list[str] = []
     problems: list[str] = []
     seen: set[str] = set()
+    cwd = os.getcwd()
     for raw in paths:
-        _check_exists(raw)
+        info = _check_exists(raw)
         if force_root is not None and forced_out(raw, exclude, force_root):
             continue
         path = os.path.normpath(raw)
-        if os.path.isdir(path):
+        if stat.S_ISDIR(info.st_mode):
             ignored = _git_ignored(path) if gitignore else frozenset()
             candidates = sorted(_walk(path, exclude, ignored, problems))
         else:
             candidates = [] if is_excluded(path, exclude) else [path]
         for candidate in candidates:
-            key = os.path.abspath(candidate)
+            key = os.path.normpath(os.path.join(cwd, candidate))  # abspath, without a getcwd per file
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
     return Discovery(found, problems)
 
 
-def _check_exists(raw: str) -> None:
+def _check_exists(raw: str) -> os.stat_result:
     try:
-        os.stat(raw)
+        return os.stat(raw)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UsageError(f"symlink loop: {raw}") from None

@@ -1,4 +1,9 @@
-"""Output formats of `asyncblock check`: text, json, sarif (2.1.0), github, gitlab and junit."""
+"""Output formats of `asyncblock check`: text, json, sarif (2.1.0), github, gitlab and junit.
+
+SARIF carries each rule's documentation and the project's addresses: the
+rule classes and the installed metadata load only when a SARIF log is
+written, so that the options table (which lists the formats) stays cheap.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,11 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote
 
 from flake8_asyncblock import __version__
-from flake8_asyncblock.fixes import fix_safety
-from flake8_asyncblock.registry import RULES, by_code
+from flake8_asyncblock.catalog import entry
 from flake8_asyncblock.results import Finding
 
 __all__ = ["FORMATS", "STREAMED", "render"]
@@ -31,7 +34,7 @@ def _json(findings: Sequence[Finding]) -> str:
     items = [
         {
             "path": f.path, "line": f.line, "column": f.col, "code": f.code,
-            "slug": by_code(f.code).slug, "message": f.text, "fix": fix_safety(by_code(f.code).fix),
+            "slug": entry(f.code).slug, "message": f.text, "fix": entry(f.code).fix,
         }
         for f in findings
     ]
@@ -50,12 +53,14 @@ def _uri(path: str) -> str:
 @lru_cache(maxsize=1)
 def _project_urls() -> dict[str, str]:
     """`project.urls` of the installed distribution (empty when run from a bare checkout)."""
+    from importlib import metadata
+
     try:
         entries = metadata.metadata("pytest-loopguard").get_all("Project-URL") or []
     except metadata.PackageNotFoundError:
         return {}
-    return dict(tuple(part.strip() for part in entry.split(",", 1)) for entry in entries
-                if "," in entry)
+    return dict(tuple(part.strip() for part in line.split(",", 1)) for line in entries
+                if "," in line)
 
 
 def help_uri(code: str) -> str | None:
@@ -63,11 +68,14 @@ def help_uri(code: str) -> str | None:
     source = _project_urls().get("Source")
     if source is None:
         return None
-    rule = by_code(code)
+    rule = entry(code)
     return f"{source}/blob/main/docs/rules.md#{rule.code.lower()}-{rule.slug}"
 
 
 def _sarif(findings: Sequence[Finding]) -> str:
+    from flake8_asyncblock.fixes import fix_safety
+    from flake8_asyncblock.registry import RULES
+
     index = {rule.code: i for i, rule in enumerate(RULES)}
     rules = [
         {

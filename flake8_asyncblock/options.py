@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from flake8_asyncblock.catalog import CATALOG
 from flake8_asyncblock.formats import FORMATS
-from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.settings import Settings
 
 __all__ = [
@@ -51,7 +51,7 @@ def strings(value: Any, where: str) -> tuple[str, ...]:
 
 def codes(value: Any, where: str) -> tuple[str, ...]:
     """Rule codes or prefixes (`ABL100`, `ABL1`, `ABL`), checked against the registry."""
-    known = [rule.code for rule in RULES]
+    known = [rule.code for rule in CATALOG]
     found = tuple(code.upper() for code in strings(value, where))
     for code in found:
         if not _CODE.match(code) or not any(k.startswith(code) for k in known):

@@ -46,14 +46,16 @@ def source_map(function: Callable[[Source, _Job], _T], sources: Sequence[Source]
 def cached_map(function: Callable[[Source, _Job], _T], paths: Sequence[str], job: _Job,
                size: PoolSize, cache: Cache, slot: str,
                unreadable: Callable[[str, FileError], _T],
-               extra: Callable[[str], str] | None = None) -> Generator[_T, None, None]:
+               extra: Callable[[str], str] | None = None,
+               keep: Callable[[str, str, _T], _T] | None = None) -> Generator[_T, None, None]:
     """Yield `function(source, job)` for each path, in order, taking what the cache holds.
 
     A file whose status shows it unchanged since a previous run is not read
     when its value is cached; any other is read here, once, and its key made
     from the text read. Only the misses go to `function`, with that same text,
     so a value is always stored under the key of what it was computed from.
-    `extra(path)` adds what else the value depends on to the key.
+    `extra(path)` adds what else the value depends on to the key;
+    `keep(path, key, value)` is what the cache keeps of a computed value (all of it without).
     """
     plan: list[tuple[str, str, _T]] = []  # (path, key of a miss or "", value of a hit)
     misses: list[Source] = []
@@ -81,7 +83,7 @@ def cached_map(function: Callable[[Source, _Job], _T], paths: Sequence[str], job
         for path, key, value in plan:
             if key:
                 value = next(computed)
-                cache.put(path, slot, key, value)
+                cache.put(path, slot, key, keep(path, key, value) if keep is not None else value)
             yield value
     finally:
         computed.close()  # stops the workers when the caller stops early

@@ -6,55 +6,29 @@ Results stream out while no file seen so far calls a project function from a
 coroutine. The parent links the summaries into one call graph (imports,
 relative imports, `__init__.py` re-exports) and checks again only the files
 whose coroutines call a function that blocks. In fix and diff mode every file is summarized
-first and then checked and rewritten with the whole project known.
+first and then checked and rewritten with the whole project known. The
+per-file work is in survey.py and runner.py, reached through steps.py.
 """
 
 from __future__ import annotations
 
-import ast
 import functools
-import pickle
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from flake8_asyncblock.cache import MISS, Cache
-from flake8_asyncblock.chains import blocking_functions
-from flake8_asyncblock.context import Chain, Project, module_of
-from flake8_asyncblock.pool import PoolSize, cached_map, source_map
-from flake8_asyncblock.registry import RULES
-from flake8_asyncblock.results import FileError, FileResult
-from flake8_asyncblock.runner import Job, analyse
+from flake8_asyncblock import steps
+from flake8_asyncblock.cache import DEFERRED, MISS, Cache
+from flake8_asyncblock.catalog import CATALOG
+from flake8_asyncblock.context import NOTHING_BLOCKS, Project
+from flake8_asyncblock.job import Job
+from flake8_asyncblock.pool import PoolSize, cached_map
+from flake8_asyncblock.results import FileError, FileResult, PackedSummary
 from flake8_asyncblock.source import Source, read_source
-from flake8_asyncblock.summaries import ModuleSummary, Summarizer, summarize
 
-__all__ = ["check_project", "helper_codes", "summarize_project"]
-
-#: While the files are first visited the helper rules see an empty project: they report nothing.
-_NOTHING_BLOCKS: dict[str, Chain] = {}
-
-
+__all__ = ["check_project", "helper_codes"]
 def helper_codes() -> frozenset[str]:
     """Return the codes whose findings need the project-wide pass."""
-    return frozenset(rule.code for rule in RULES if hasattr(rule, "reaches"))
-
-
-@dataclass(frozen=True)
-class _Packed:
-    """A summary as results carry it: what the coroutines call, and the rest pickled.
-
-    Only linking reads the rest, and a run whose files are all as cached
-    takes the links from the cache, so it never unpickles a summary.
-    """
-
-    path: str
-    coroutine_calls: frozenset[str]
-    data: bytes
-
-    @classmethod
-    def of(cls, summary: ModuleSummary | None) -> _Packed | None:
-        if summary is None:
-            return None
-        return cls(summary.path, summary.coroutine_calls, pickle.dumps(summary, pickle.HIGHEST_PROTOCOL))
+    return frozenset(rule.code for rule in CATALOG if rule.helper)
 
 
 def check_project(files: Sequence[str], job: Job, size: PoolSize,
@@ -65,20 +39,21 @@ def check_project(files: Sequence[str], job: Job, size: PoolSize,
     file's final result is cached under its own key plus the chains of the
     helpers its coroutines call, so editing a helper module re-checks its callers.
     """
-    roots = _roots(files)
-    first = replace(job, project=Project(_NOTHING_BLOCKS, roots))
+    roots = frozenset(cache.module(path)[0].partition(".")[0] for path in files)
+    first = replace(job, project=Project(NOTHING_BLOCKS, roots))
     in_roots = functools.partial(_in_roots, repr(sorted(roots)))  # summaries depend on the roots
     if job.mode != "check":
-        found = list(cached_map(_summarize, files, first, size, cache, "summary", _no_summary,
-                                in_roots))
-        project = _link(found, files, "summary", roots, cache)
+        found = list(cached_map(steps.summarize, files, first, size, cache, "summary", _no_summary,
+                                in_roots, functools.partial(_keep_summary, cache)))
+        project = _link(found, files, "summary", first, cache)
         summary_of = {packed.path: packed for packed in found if packed is not None}
-        yield from cached_map(analyse, files, replace(job, project=project), size, cache, "result",
+        yield from cached_map(steps.analyse, files, replace(job, project=project), size, cache, "result",
                               _unreadable, functools.partial(_depends, summary_of, project, cache))
         return
-    summaries: list[_Packed] = []
-    pending: list[tuple[FileResult, _Packed | None]] = []
-    surveyed = cached_map(_survey, files, first, size, cache, "survey", _unsurveyed, in_roots)
+    summaries: list[PackedSummary] = []
+    pending: list[tuple[FileResult, PackedSummary | None]] = []
+    surveyed = cached_map(steps.survey, files, first, size, cache, "survey", _unsurveyed, in_roots,
+                          functools.partial(_keep_survey, cache))
     for result, summary in surveyed:
         if summary is not None:
             summaries.append(summary)
@@ -86,29 +61,58 @@ def check_project(files: Sequence[str], job: Job, size: PoolSize,
             pending.append((result, summary))  # may call a helper: wait for the links
         else:
             yield result  # calls no project function: final now, and the output flows
-    project = _link(summaries, files, "survey", roots, cache)
-    by_path: dict[str, _Packed] = {s.path: s for _, s in pending if s is not None}
+    project = _link(summaries, files, "survey", first, cache)
+    by_path: dict[str, PackedSummary] = {s.path: s for _, s in pending if s is not None}
     again = [path for path, summary in by_path.items()
              if any(call in project.chains for call in summary.coroutine_calls)]
-    redone = dict(zip(again, cached_map(analyse, again, replace(job, project=project), size, cache,
+    redone = dict(zip(again, cached_map(steps.analyse, again, replace(job, project=project), size, cache,
                                         "result", _unreadable,
                                         functools.partial(_depends, by_path, project, cache))))
     for result, _ in pending:
         yield redone.get(result.path, result)
 
 
-def _link(summaries: Sequence[_Packed | None], files: Sequence[str], slot: str,
-          roots: frozenset[str], cache: Cache) -> Project:
+def _link(summaries: Sequence[PackedSummary | None], files: Sequence[str], slot: str,
+          first: Job, cache: Cache) -> Project:
     """Link the summaries into chains, or take the chains cached for exactly these summaries."""
+    assert first.project is not None
     key = cache.combined(slot, files)
     chains = cache.get("", "chains", key)
     if chains is MISS:
-        chains = blocking_functions([cache.loads(s.data) for s in summaries if s is not None])
-        cache.put("", "chains", key, chains)
-    return Project(chains, roots)
+        data = [_data(s, slot, first, cache) for s in summaries if s is not None]
+        chains = steps.link([d for d in data if d is not None])
+        if None not in data:  # a summary lost on the way (a file gone since) is not cached as such
+            cache.put("", "chains", key, chains)
+    return Project(chains, first.project.roots)
 
 
-def _depends(summaries: Mapping[str, _Packed], project: Project, cache: Cache, path: str) -> str:
+def _data(summary: PackedSummary, slot: str, first: Job, cache: Cache) -> bytes | None:
+    """A summary's pickled body: as computed in this run, else from the cache, else made again."""
+    if summary.data:
+        return summary.data
+    data = cache.get(summary.path, DEFERRED, cache.keys.get((slot, summary.path), ""))
+    if data is not MISS:
+        return bytes(data)
+    source = read_source(summary.path)
+    again = steps.summarize(source, first) if isinstance(source, Source) else None
+    return again.data if again is not None else None
+
+
+def _keep_summary(cache: Cache, path: str, key: str, summary: PackedSummary | None) -> PackedSummary | None:
+    """Keep a summary's body in the deferred slot, which a run without links to make never reads."""
+    if summary is None:
+        return None
+    cache.put(path, DEFERRED, key, summary.data)
+    return replace(summary, data=b"")
+
+
+def _keep_survey(cache: Cache, path: str, key: str,
+                 value: tuple[FileResult, PackedSummary | None]) -> tuple[FileResult, PackedSummary | None]:
+    result, summary = value
+    return result, _keep_summary(cache, path, key, summary)
+
+
+def _depends(summaries: Mapping[str, PackedSummary], project: Project, cache: Cache, path: str) -> str:
     """What a file's result takes from the others: the chains of the helpers its coroutines call.
 
     The key of the file's summary comes first: the chains are those of the text summarized.
@@ -128,61 +132,9 @@ def _unreadable(path: str, error: FileError) -> FileResult:
     return FileResult(path, error=error)
 
 
-def _unsurveyed(path: str, error: FileError) -> tuple[FileResult, _Packed | None]:
+def _unsurveyed(path: str, error: FileError) -> tuple[FileResult, PackedSummary | None]:
     return FileResult(path, error=error), None
 
 
-def _no_summary(path: str, error: FileError) -> _Packed | None:
+def _no_summary(path: str, error: FileError) -> PackedSummary | None:
     return None
-
-
-def summarize_project(files: Sequence[str], job: Job, workers: int, chunksize: int = 1) -> Project:
-    """Summarize `files` (in `workers` processes when above 1) and link the summaries."""
-    roots = _roots(files)
-    bare = replace(job, project=Project(_NOTHING_BLOCKS, roots))
-    sources = [s for s in map(read_source, files) if isinstance(s, Source)]
-    found = source_map(_summarize, sources, bare, lambda _: (workers, chunksize))
-    return Project(blocking_functions([pickle.loads(s.data) for s in found if s is not None]), roots)
-
-
-def _roots(files: Sequence[str]) -> frozenset[str]:
-    return frozenset(module_of(path)[0].partition(".")[0] for path in files)
-
-
-def _survey(source: Source, job: Job) -> tuple[FileResult, _Packed | None]:
-    """Check a file with the direct rules and summarize it, in one walk of one parse."""
-    tree = _parse(source)
-    if tree is None:
-        return analyse(source, job), None  # which reports why it does not parse
-    summarizer = _summarizer(source, job)
-    try:
-        result = analyse(source, job, tree, also=(summarizer,))
-    except RecursionError:  # too deep for name resolution: check the file alone
-        return analyse(source, job, tree), None
-    return result, _Packed.of(summarizer.result())
-
-
-def _summarize(source: Source, job: Job) -> _Packed | None:
-    tree = _parse(source)
-    return None if tree is None else _Packed.of(_summary(source, tree, job))
-
-
-def _parse(source: Source) -> ast.Module | None:
-    try:
-        return ast.parse(source.text, filename=source.path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
-def _summarizer(source: Source, job: Job) -> Summarizer:
-    assert job.project is not None
-    module, package = module_of(source.path)
-    return Summarizer(source.text, RULES, job.settings, (source.path, module, package), job.project.roots)
-
-
-def _summary(source: Source, tree: ast.Module, job: Job) -> ModuleSummary | None:
-    summarizer = _summarizer(source, job)
-    try:
-        return summarize(tree, source.text, RULES, job.settings, summarizer.where, summarizer.roots)
-    except RecursionError:
-        return None

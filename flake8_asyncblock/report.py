@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import TextIO
 
+from flake8_asyncblock.catalog import entry
 from flake8_asyncblock.formats import STREAMED, render
-from flake8_asyncblock.registry import by_code
+from flake8_asyncblock.job import Mode
 from flake8_asyncblock.results import FileResult, Finding
-from flake8_asyncblock.runner import Mode
 from flake8_asyncblock.source import Source, read_source, split_lines
 from flake8_asyncblock.text import PLAIN, TextStyle, render_text
 
@@ -116,9 +116,9 @@ class Reporter:
                 self.fixed_by_file.append((result.path, Counter(result.fixed_codes)))
             return
         for finding in result.findings:
-            fix = by_code(finding.code).fix
-            if fix is not None:
-                self.fixable[fix.allowed(self.style.unsafe)] += 1
+            rule = entry(finding.code)
+            if rule.fix is not None:
+                self.fixable[rule.fixable(self.style.unsafe)] += 1
 
     def fixes(self) -> str:
         """`--show-fixes`: what was (or would be) fixed per file and code, or how many could be."""
@@ -134,14 +134,14 @@ class Reporter:
         verb = "fixed" if self.mode == "fix" else "would fix"
         lines = [f"asyncblock: {verb} {total} findings:\n"]
         for path, counts in self.fixed_by_file:
-            listed = ", ".join(f"{n} {code} ({by_code(code).slug})" for code, n in sorted(counts.items()))
+            listed = ", ".join(f"{n} {code} ({entry(code).slug})" for code, n in sorted(counts.items()))
             lines.append(f"  {path}: {listed}\n")
         return "".join(lines)
 
     def table(self) -> str:
         """`--statistics`: count, code and slug per code found, the most frequent first."""
         rows = sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))
-        return "".join(f"{count:>6}  {code}  {by_code(code).slug}\n" for code, count in rows)
+        return "".join(f"{count:>6}  {code}  {entry(code).slug}\n" for code, count in rows)
 
     def summary(self) -> str:
         """One line: how many findings, how many fixed, why the rest were left."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["FIXABLE", "NOT_WRITTEN", "NO_FIX", "UNSAFE_OFF", "FileError", "FileResult", "Finding", "Problem", "Rewrite"]
+__all__ = ["FIXABLE", "NOT_WRITTEN", "NO_FIX", "UNSAFE_OFF", "FileError", "FileResult", "Finding",
+           "PackedSummary", "Problem", "Rewrite"]
 
 #: What went wrong with a file. "parse" counts as a finding (status 1, as in ruff);
 #: the others mean the file was never checked or never written (status 3). Decoding
@@ -76,3 +77,16 @@ class FileResult:
     left: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     rewrite: Rewrite | None = None
+
+
+@dataclass(frozen=True)
+class PackedSummary:
+    """A file's summary as results carry it: what its coroutines call, and the rest pickled.
+
+    Only linking reads the rest, and a run whose files are all as cached
+    takes the links from the cache, so it never unpickles a summary.
+    """
+
+    path: str
+    coroutine_calls: frozenset[str]
+    data: bytes

@@ -12,12 +12,10 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 from flake8_asyncblock import engine
-from flake8_asyncblock.context import Origin, Project
-from flake8_asyncblock.discover import matches
+from flake8_asyncblock.context import Origin
+from flake8_asyncblock.job import Job
 from flake8_asyncblock.noqa import filter_noqa
 from flake8_asyncblock.registry import RULES
 from flake8_asyncblock.results import (
@@ -30,34 +28,11 @@ from flake8_asyncblock.results import (
     Rewrite,
 )
 from flake8_asyncblock.rule import Violation
-from flake8_asyncblock.settings import Settings
 from flake8_asyncblock.source import Source, read_source, split_lines
 
-__all__ = ["Job", "Mode", "analyse", "check_file", "lint_source"]
-
-Mode = Literal["check", "fix", "diff"]
-
+__all__ = ["analyse", "check_file", "lint_source"]
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
-
-
-@dataclass(frozen=True)
-class Job:
-    """What to do with each file: which codes, which settings, and fix mode."""
-
-    codes: frozenset[str]
-    settings: Settings
-    mode: Mode = "check"
-    unsafe: bool = False
-    #: The blocking functions of every checked file, for the ABL2xx rules.
-    project: Project | None = None
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def codes_for(self, path: str | None) -> frozenset[str]:
-        """The codes checked in `path`: `codes` less its per-file ignores."""
-        dropped = tuple(c for pattern, listed in self.per_file_ignores
-                        if path and matches(path, pattern) for c in listed)
-        return frozenset(c for c in self.codes if not c.startswith(dropped)) if dropped else self.codes
 
 
 def lint_source(source: str, tree: ast.AST, job: Job, path: str | None = None,

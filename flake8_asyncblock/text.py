@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
-from flake8_asyncblock.registry import by_code
+from flake8_asyncblock.catalog import entry
 from flake8_asyncblock.results import Finding
 
 __all__ = ["PLAIN", "ColorChoice", "TextStyle", "render_text", "use_color"]
@@ -76,8 +76,7 @@ def _finding(f: Finding, style: TextStyle, lines: Sequence[str]) -> str:
 
 
 def _fixable(code: str, unsafe: bool) -> bool:
-    fix = by_code(code).fix
-    return fix is not None and fix.allowed(unsafe)
+    return entry(code).fixable(unsafe)
 
 
 def _excerpt(f: Finding, style: TextStyle, lines: Sequence[str]) -> str:

@@ -28,8 +28,9 @@ def asyncblock(*argv: str, cwd: Path, code: str = "") -> subprocess.CompletedPro
 
 
 def stores(tree: Path) -> list[Path]:
+    """The stores under the tree's cache folder, without their deferred files (the summaries)."""
     return sorted(p for p in (tree / ".asyncblock_cache").rglob("*") if p.is_file()
-                  and p.name not in {".gitignore", "CACHEDIR.TAG"})
+                  and p.name not in {".gitignore", "CACHEDIR.TAG"} and not p.name.endswith("-deferred"))
 
 
 def poison(store: Path, path: str, text: str) -> None:
@@ -207,3 +208,57 @@ def test_the_cache_lives_beside_the_configuration_file(tree: Path) -> None:
     (sub / "mod.py").write_text(SLEEPY, encoding="utf-8")
     asyncblock("mod.py", cwd=sub)
     assert (tree / ".asyncblock_cache").is_dir() and not (sub / ".asyncblock_cache").exists()
+
+
+#: What a run that the cache answers in full must not import: the rules and what runs them, the
+#: fixer, and the installed metadata (about half of such a run's cost when they were imported).
+HEAVY = ("flake8_asyncblock.registry", "flake8_asyncblock.engine", "flake8_asyncblock.runner",
+         "flake8_asyncblock.survey", "flake8_asyncblock.summaries", "flake8_asyncblock.rules",
+         "flake8_asyncblock.fix", "libcst", "importlib.metadata")
+
+
+def imported(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the real command under `-X importtime`; return the run and the modules it imported."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "flake8_asyncblock", "check", *argv],
+                         capture_output=True, text=True, check=False, cwd=cwd)
+    names = {line.rpartition("|")[2].strip() for line in run.stderr.splitlines()
+             if line.startswith("import time:")}
+    return run, names
+
+
+@pytest.mark.parametrize("select", [(), ("--select", "ABL100")])  # with and without the ABL2xx pass
+def test_a_run_the_cache_answers_imports_no_rule(tmp_path: Path, select: tuple[str, ...]) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "util.py").write_text(HELPER, encoding="utf-8")
+    (package / "app.py").write_text("import time\nfrom shop.util import wait\n\n\nasync def main():\n"
+                                    "    wait()\n    time.sleep(1)\n", encoding="utf-8")
+    cold, cold_names = imported(*select, "shop", cwd=tmp_path)
+    assert cold.returncode == 1 and "flake8_asyncblock.registry" in cold_names  # the check ran
+    warm, names = imported(*select, "shop", cwd=tmp_path)
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+    assert "shop/app.py:7:5: ABL100" in warm.stdout
+    assert ("shop/app.py:6:5: ABL200" in warm.stdout) == (not select)
+    assert sorted(n for n in names if n.startswith(HEAVY)) == []
+
+
+def test_a_lost_deferred_file_costs_only_time(tmp_path: Path) -> None:
+    """The summaries' file is read only to link again; without it the summaries are made anew."""
+    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "util.py").write_text(HELPER, encoding="utf-8")
+    (package / "app.py").write_text("from shop.util import wait\n\n\nasync def main():\n    wait()\n",
+                                    encoding="utf-8")
+    assert "ABL200" in asyncblock("shop", cwd=tmp_path).stdout
+    [deferred] = (tmp_path / ".asyncblock_cache").rglob("*-deferred")
+    deferred.unlink()
+    (package / "util.py").write_text(HELPER + "\n\ndef other():\n    time.sleep(2)\n", encoding="utf-8")
+    again = asyncblock("shop", cwd=tmp_path)  # util.py is summarized again; app.py's summary is lost
+    assert (again.stdout, again.stderr) == (asyncblock("--no-cache", "shop", cwd=tmp_path).stdout, "")
+    assert "shop/app.py:5:5: ABL200" in again.stdout
+    (package / "util.py").write_text(NOT_BLOCKING, encoding="utf-8")
+    assert asyncblock("shop", cwd=tmp_path).stdout == ""

@@ -15,11 +15,11 @@ from asyncblock_harness import compare, parse_expected
 
 from flake8_asyncblock import cli, engine, pool
 from flake8_asyncblock.context import Project, module_of
-from flake8_asyncblock.project import summarize_project
+from flake8_asyncblock.job import Job
 from flake8_asyncblock.registry import RULES
-from flake8_asyncblock.runner import Job
 from flake8_asyncblock.settings import Settings
 from flake8_asyncblock.summaries import Summarizer, summarize
+from flake8_asyncblock.survey import summarize_project
 
 PROJECT = Path(__file__).resolve().parents[1] / "fixtures" / "asyncblock_project"
 _ERROR = re.compile(r"#\s*error:\s*(?P<codes>[A-Z]+\d+(?::\d+)?(?:\s*,\s*[A-Z]+\d+(?::\d+)?)*)")
