@@ -257,11 +257,16 @@ async def test_uses_the_library(tmp_path):
 """
 
 
-def test_a_call_inside_a_library_is_shown_at_the_line_that_called_in(pytester: pytest.Pytester) -> None:
-    package = pytester.path / "site-packages" / "vendorlib"
+def _fake_package(pytester: pytest.Pytester, name: str, modules: dict[str, str]) -> None:
+    """Write a package into the session's `site-packages` folder: library code, not the user's."""
+    package = pytester.path / "site-packages" / name
     package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "client.py").write_text(VENDOR)
+    for module, source in modules.items():
+        (package / f"{module}.py").write_text(source)
+
+
+def test_a_call_inside_a_library_is_shown_at_the_line_that_called_in(pytester: pytest.Pytester) -> None:
+    _fake_package(pytester, "vendorlib", {"__init__": "", "client": VENDOR})
     _session(pytester, "pythonpath = site-packages\n", test_vendor=VENDOR_TEST)
     result = run(pytester, "--loopguard-calls=fail")
     result.assert_outcomes(failed=1)
@@ -331,10 +336,10 @@ async def test_blocks_beside_blockbuster(tmp_path):
 
 
 def test_blockbusters_wrappers_are_a_pass_through(pytester: pytest.Pytester) -> None:
-    package = pytester.path / "site-packages" / "blockbuster"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("from blockbuster.blockbuster import blockbuster_ctx\n")
-    (package / "blockbuster.py").write_text(BLOCKBUSTER)
+    _fake_package(
+        pytester, "blockbuster",
+        {"__init__": "from blockbuster.blockbuster import blockbuster_ctx\n", "blockbuster": BLOCKBUSTER},
+    )
     pytester.makeconftest(BLOCKBUSTER_CONFTEST)
     _session(pytester, "pythonpath = site-packages\n", test_bb=BLOCKBUSTER_TEST)
     result = run(pytester, "--loopguard-calls=fail")
