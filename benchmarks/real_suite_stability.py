@@ -229,6 +229,22 @@ def compare(
     return rows
 
 
+def junit_key(test_id: str) -> str:
+    """Turn a pytest node id into the name `outcomes` gives it (junit's xunit1 classname::name)."""
+    path, *names = test_id.split("::")
+    module = path.removesuffix(".py").replace("/", ".")
+    return "::".join([".".join([module, *names[:-1]]), names[-1]]) if names else module
+
+
+def describe_stall(record: dict) -> str:
+    """One line on a stall record: what a reader needs to tell a real stall from a false one."""
+    where = (f"{record['file']}:{record['line']} {record.get('source') or ''}".strip()
+             if record.get("file") else f"no sample; running {record.get('running')}")
+    return (f"{record['duration_ms']:.0f} ms {record.get('phase')}, {record.get('stall_kind')}, "
+            f"cpu wait {record.get('cpu_wait_ms', 0):.0f} ms, gc {record.get('gc_ms', 0):.0f} ms, "
+            f"explicit gc {record.get('explicit_gc_ms', 0):.0f} ms, at {where}")
+
+
 def _counts(document: dict) -> str:
     keys = ("stalls", "starved", "gc_pauses", "internal_error_count")
     found = [f"{key} {len(document[key]) if isinstance(document[key], list) else document[key]}"
@@ -279,9 +295,14 @@ def main(argv: list[str] | None = None) -> int:
                       f"{plain_wall:.0f} s, guarded {wall:.0f} s; {len(rows)} outcome(s) "
                       f"differ, {ours} by loopguard; {stalls} stall record(s); "
                       f"{_counts(document)}")
+                stalls_of: dict[str, list[dict]] = {}
+                for record in document.get("stalls", ()):
+                    stalls_of.setdefault(junit_key(record["test_id"]), []).append(record)
                 for test, before, after, by_loopguard in rows:
                     mark = "loopguard" if by_loopguard else "other"
                     print(f"  {before:>7} -> {after:<7} [{mark}] {test}")
+                    for record in stalls_of.get(test, ()):
+                        print(f"        {describe_stall(record)}")
     except BenchError as error:
         print(f"real_suite_stability: {error}", file=sys.stderr)
         return 2
