@@ -12,6 +12,11 @@ written costs a warning, never the run.
 The deferred slots (the pickled summaries of the ABL2xx pass, three quarters
 of the bytes) live in a second file beside the store, read only when a value
 of theirs is asked for: a run with nothing to link again never reads it.
+
+The folder keeps the `KEEP` stores used last, whatever their version: a run
+that reads its store without changing it refreshes the store's modification
+time, and a run that writes one deletes the others beyond `KEEP` (oldest
+first) and the version folders left empty.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from flake8_asyncblock import __version__
 from flake8_asyncblock.context import module_of
 from flake8_asyncblock.source import Source
 
-__all__ = ["DEFERRED", "FOLDER", "MISS", "Cache", "code_fingerprint"]
+__all__ = ["DEFERRED", "FOLDER", "KEEP", "MISS", "Cache", "code_fingerprint"]
 
 #: The cache folder's default name, beside the configuration file (or in the current folder).
 FOLDER = ".asyncblock_cache"
@@ -45,6 +50,8 @@ _TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
 _FORMAT = 1
 #: The deferred slot (see the module's docstring): the summaries' pickled bodies.
 DEFERRED = "summary-data"
+#: How many stores (one per version and settings) the folder keeps: those used last.
+KEEP = 8
 #: The deferred file's name after the store's.
 _DEFERRED_SUFFIX = "-deferred"
 #: Seconds a file must have been left alone before its status stands for its text.
@@ -185,7 +192,11 @@ class Cache:
         its deferred file lost, and when one is missing anyway (a file
         deleted by hand) the caller computes it again.
         """
-        if self.file is None or self.folder is None or not (self.changed or self._deferred_changed):
+        if self.file is None or self.folder is None:
+            return
+        if not (self.changed or self._deferred_changed):
+            with contextlib.suppress(OSError):
+                os.utime(self.file)  # used: the pruning keeps the stores used last
             return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
@@ -194,9 +205,29 @@ class Cache:
                 self._write(self._deferred_file, self._slot_entries(DEFERRED))
             if self.changed:
                 self._write(self.file, self.entries)
+            self._prune(self.folder)
         except (OSError, pickle.PicklingError, RecursionError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             self.warn(f"cannot write the cache in {self.folder}: {reason}")
+
+    def _prune(self, folder: Path) -> None:
+        """Delete all but the `KEEP` stores used last (and this run's), their deferred files, empty folders."""
+        stores: list[tuple[int, Path]] = []
+        versions = [p for p in folder.iterdir() if p.is_dir()]
+        for version in versions:
+            for file in version.iterdir():
+                if not file.name.startswith(".") and not file.name.endswith(_DEFERRED_SUFFIX):
+                    with contextlib.suppress(OSError):  # another run may have pruned it
+                        stores.append((file.stat().st_mtime_ns, file))
+        stores.sort(reverse=True)
+        for _, file in stores[KEEP:]:
+            if file != self.file:
+                for path in (file, file.with_name(file.name + _DEFERRED_SUFFIX)):
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+        for version in versions:
+            with contextlib.suppress(OSError):  # only an empty folder goes
+                version.rmdir()
 
     @staticmethod
     def _write(file: Path, entries: dict[str, dict[str, tuple[str, Any]]]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_asyncblock.cache import Cache
+from flake8_asyncblock.cache import KEEP, Cache
 from flake8_asyncblock.results import FileResult
 
 SLEEPY = "import time\n\n\nasync def poll():\n    time.sleep(1)\n"
@@ -262,3 +262,30 @@ def test_a_lost_deferred_file_costs_only_time(tmp_path: Path) -> None:
     assert "shop/app.py:5:5: ABL200" in again.stdout
     (package / "util.py").write_text(NOT_BLOCKING, encoding="utf-8")
     assert asyncblock("shop", cwd=tmp_path).stdout == ""
+
+
+def test_the_folder_keeps_the_stores_used_last_and_no_other_version(tree: Path) -> None:
+    """Each setting has its own store; past KEEP the least recently used go, an old version first."""
+    old = tree / ".asyncblock_cache" / "0.0.1"
+    old.mkdir(parents=True)
+    (old / "0123456789abcdef").write_bytes(b"a store of an older version")
+    (old / "0123456789abcdef-deferred").write_bytes(b"its summaries")
+    os.utime(old / "0123456789abcdef", (time.time() - 86400,) * 2)
+    time.sleep(2.2)  # app.py settles: a run that changes nothing writes nothing, only marks its use
+
+    def run(limit: int) -> set[Path]:
+        """Run with a setting of its own; return the stores it added."""
+        before = set(stores(tree))
+        assert asyncblock("--range-limit", str(limit), ".", cwd=tree).returncode == 1
+        return set(stores(tree)) - before
+
+    made = {limit: run(limit) for limit in range(1, KEEP)}  # with the old one: KEEP stores
+    assert all(len(new) == 1 for new in made.values()) and len(stores(tree)) == KEEP
+    assert run(1) == set()  # answered from its store, which counts as used now
+    run(KEEP)
+    assert not old.exists()  # the oldest store went, and with it its version's folder
+    run(KEEP + 1)
+    assert len(stores(tree)) == KEEP
+    assert made[1] <= set(stores(tree)) and not made[2] & set(stores(tree))  # 2 was used last longest
+    assert {p.name for p in (tree / ".asyncblock_cache").rglob("*-deferred")} <= {
+        p.name + "-deferred" for p in stores(tree)}
