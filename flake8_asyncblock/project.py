@@ -1,12 +1,12 @@
 """The `asyncblock` command across a project: summarize every file, link, then report helpers.
 
-In check mode each file is parsed once: a worker checks it with the direct
-rules and summarizes its sync functions from the same tree, and returns both.
-Results stream out while no file seen so far calls a project function from a
-coroutine. The parent links the summaries into one call graph (imports,
-relative imports, `__init__.py` re-exports) and checks again only the files
-whose coroutines call a function that blocks. In fix and diff mode every file is summarized
-first and then checked and rewritten with the whole project known. The
+Each file is parsed once: a worker checks it with the direct rules (and in
+fix and diff mode plans its rewrite), summarizes its sync functions from the
+same tree, and returns both. Results stream out while no file seen so far
+calls a project function from a coroutine. The parent links the summaries
+into one call graph (imports, relative imports, `__init__.py` re-exports) and
+checks (and rewrites) again only the files whose coroutines call a function
+that blocks: every other result stands as it is, fixes included. The
 per-file work is in survey.py and runner.py, reached through steps.py.
 """
 
@@ -42,14 +42,6 @@ def check_project(files: Sequence[str], job: Job, size: PoolSize,
     roots = frozenset(cache.module(path)[0].partition(".")[0] for path in files)
     first = replace(job, project=Project(NOTHING_BLOCKS, roots))
     in_roots = functools.partial(_in_roots, repr(sorted(roots)))  # summaries depend on the roots
-    if job.mode != "check":
-        found = list(cached_map(steps.summarize, files, first, size, cache, "summary", _no_summary,
-                                in_roots, functools.partial(_keep_summary, cache)))
-        project = _link(found, files, "summary", first, cache)
-        summary_of = {packed.path: packed for packed in found if packed is not None}
-        yield from cached_map(steps.analyse, files, replace(job, project=project), size, cache, "result",
-                              _unreadable, functools.partial(_depends, summary_of, project, cache))
-        return
     summaries: list[PackedSummary] = []
     pending: list[tuple[FileResult, PackedSummary | None]] = []
     surveyed = cached_map(steps.survey, files, first, size, cache, "survey", _unsurveyed, in_roots,
@@ -61,7 +53,7 @@ def check_project(files: Sequence[str], job: Job, size: PoolSize,
             pending.append((result, summary))  # may call a helper: wait for the links
         else:
             yield result  # calls no project function: final now, and the output flows
-    project = _link(summaries, files, "survey", first, cache)
+    project = _link(summaries, files, first, cache)
     by_path: dict[str, PackedSummary] = {s.path: s for _, s in pending if s is not None}
     again = [path for path, summary in by_path.items()
              if any(call in project.chains for call in summary.coroutine_calls)]
@@ -72,25 +64,25 @@ def check_project(files: Sequence[str], job: Job, size: PoolSize,
         yield redone.get(result.path, result)
 
 
-def _link(summaries: Sequence[PackedSummary | None], files: Sequence[str], slot: str,
-          first: Job, cache: Cache) -> Project:
+def _link(summaries: Sequence[PackedSummary | None], files: Sequence[str], first: Job,
+          cache: Cache) -> Project:
     """Link the summaries into chains, or take the chains cached for exactly these summaries."""
     assert first.project is not None
-    key = cache.combined(slot, files)
+    key = cache.combined("survey", files)
     chains = cache.get("", "chains", key)
     if chains is MISS:
-        data = [_data(s, slot, first, cache) for s in summaries if s is not None]
+        data = [_data(s, first, cache) for s in summaries if s is not None]
         chains = steps.link([d for d in data if d is not None])
         if None not in data:  # a summary lost on the way (a file gone since) is not cached as such
             cache.put("", "chains", key, chains)
     return Project(chains, first.project.roots)
 
 
-def _data(summary: PackedSummary, slot: str, first: Job, cache: Cache) -> bytes | None:
+def _data(summary: PackedSummary, first: Job, cache: Cache) -> bytes | None:
     """A summary's pickled body: as computed in this run, else from the cache, else made again."""
     if summary.data:
         return summary.data
-    data = cache.get(summary.path, DEFERRED, cache.keys.get((slot, summary.path), ""))
+    data = cache.get(summary.path, DEFERRED, cache.keys.get(("survey", summary.path), ""))
     if data is not MISS:
         return bytes(data)
     source = read_source(summary.path)
@@ -120,7 +112,7 @@ def _depends(summaries: Mapping[str, PackedSummary], project: Project, cache: Ca
     summary = summaries.get(path)
     calls = sorted(summary.coroutine_calls) if summary is not None else []
     chains = [(call, project.chains[call]) for call in calls if call in project.chains]
-    survey = cache.keys.get(("survey", path)) or cache.keys.get(("summary", path), "")
+    survey = cache.keys.get(("survey", path), "")
     return f"{survey}\0{chains!r}"
 
 

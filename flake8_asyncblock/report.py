@@ -64,12 +64,14 @@ class Reporter:
             self.err.write(f"{result.path}: {result.error}\n")
         for note in result.notes:
             self.err.write(note + "\n")
-        self.left.update(result.left)
+        if result.left:  # most files have none; a warm run reports thousands of them
+            self.left.update(result.left)
         self.fixed += result.fixed
         if self.show_fixes:
             self._count_fixes(result)
         self.found += len(result.findings)
-        self.counts.update(f.code for f in result.findings)
+        if result.findings:
+            self.counts.update(f.code for f in result.findings)
         if self.mode == "diff" and not self.statistics:
             if result.rewrite is not None:
                 self.out.write(result.rewrite.diff)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from asyncblock_harness import compare, parse_expected
 
-from flake8_asyncblock import cli, engine, pool
+from flake8_asyncblock import cli, engine, pool, survey
 from flake8_asyncblock.context import Project, module_of
 from flake8_asyncblock.job import Job
 from flake8_asyncblock.registry import RULES
@@ -117,6 +117,21 @@ def test_unsafe_fix_runs_the_helper_in_a_thread(tmp_path: Path) -> None:
     assert "\nimport asyncio\n" in views
     worker = (root / "worker.py").read_text(encoding="utf-8")
     assert "return await trio.to_thread.run_sync(refresh, path)\n" in worker
+
+
+def test_fix_plans_each_rewrite_in_the_walk_that_summarizes_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No separate summary pass: a file is summarized again only if its summary went missing."""
+    shutil.copytree(PROJECT, tmp_path / "project")
+    monkeypatch.chdir(tmp_path / "project")
+    again: list[str] = []
+    monkeypatch.setattr(survey, "summarize_file", lambda source, job: again.append(source.path))
+    assert cli.main(["check", "--no-gitignore", "--no-cache", "--fix", "--unsafe-fixes", "--select", "ABL2",
+                     "."]) == 0
+    views = Path("shop/orders/views.py").read_text(encoding="utf-8")
+    assert "\n    await asyncio.to_thread(refresh, path)  # error" in views  # ABL200, from the links
+    assert again == []
 
 
 def test_module_names_follow_the_package_folders() -> None:
