@@ -198,8 +198,12 @@ def run_suite(
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "LOOPGUARD"))}
         env.update(suite.environ)
         start = time.perf_counter()
-        subprocess.run(argv, cwd=source, env=env, capture_output=True, check=False)
+        done = subprocess.run(argv, cwd=source, env=env, capture_output=True, check=False)
         wall = time.perf_counter() - start
+        if done.returncode not in (0, 1):  # 1: tests failed; anything else: the session broke
+            tail = (done.stdout + done.stderr).decode(errors="replace").splitlines()[-40:]
+            print(f"pytest exited with status {done.returncode} ({'guarded' if guard else 'plain'}); "
+                  "the end of its output:", *tail, sep="\n  ")
         if not junit.exists():
             raise BenchError(f"pytest wrote no results: {' '.join(argv)}")
         document = json.loads(report.read_text()) if report.exists() else {}
