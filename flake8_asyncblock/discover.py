@@ -96,11 +96,20 @@ def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = Tru
         else:
             candidates = [] if is_excluded(path, exclude) else [path]
         for candidate in candidates:
-            key = os.path.normpath(os.path.join(cwd, candidate))  # abspath, without a getcwd per file
+            key = _absolute(candidate, cwd)
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
     return Discovery(found, problems)
+
+
+def _absolute(path: str, cwd: str) -> str:
+    """`os.path.abspath` of a normalized `path` for the folder `cwd`, without a getcwd per file."""
+    if path.startswith(os.sep):
+        return path
+    if path == ".." or path.startswith(".." + os.sep):
+        return os.path.normpath(os.path.join(cwd, path))
+    return f"{cwd.rstrip(os.sep)}{os.sep}{path}"
 
 
 def _check_exists(raw: str) -> os.stat_result:
