@@ -138,11 +138,15 @@ def test_a_stall_that_ends_within_its_phase_is_charged_once(pytester: pytest.Pyt
     pytester.makeconftest(SERVER)
     pytester.makepyfile(
         test_server="""
-        import time
+        import threading, time
 
         def test_waits_out_the_stall(server):
-            server.loop.call_soon_threadsafe(time.sleep, 0.3)  # no frame of the project's
-            time.sleep(0.6)
+            loop, ended = server.loop, threading.Event()
+            loop.call_soon_threadsafe(time.sleep, 0.3)  # no frame of the project's
+            # Set on the loop's next iteration, once the stretch has ended and been recorded:
+            # however long the loaded machine keeps the server thread off a CPU.
+            loop.call_soon_threadsafe(loop.call_soon, ended.set)
+            assert ended.wait(60)
 
         def test_next(server):
             pass
