@@ -9,9 +9,12 @@ So a stale entry can only miss, never answer. Each run reads the store once
 and replaces it with one atomic rename; a store that cannot be read or
 written costs a warning, never the run.
 
-The deferred slots (the pickled summaries of the ABL2xx pass, three quarters
-of the bytes) live in a second file beside the store, read only when a value
-of theirs is asked for: a run with nothing to link again never reads it.
+The deferred slots (the summaries of the ABL2xx pass: what their coroutines
+call and their pickled bodies, nearly all of the bytes) live in a second file
+beside the store, read only when a value of theirs is asked for: a run with
+nothing to link again never reads it. The store itself holds plain values
+(strings, tuples, None), which unpickle several times faster than the
+result objects: a run that the cache answers spends most of its loading there.
 
 The folder keeps the `KEEP` stores used last, whatever their version: a run
 that reads its store without changing it refreshes the store's modification
@@ -27,9 +30,8 @@ import io
 import os
 import pickle
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,8 @@ MISS: Any = object()
 _GITIGNORE = "# Written by asyncblock: nothing in this folder belongs in version control.\n*\n"
 _TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
         "# This file marks a cache folder written by asyncblock (https://bford.info/cachedir/).\n")
-_FORMAT = 1
-#: The deferred slot (see the module's docstring): the summaries' pickled bodies.
+_FORMAT = 2
+#: The deferred slot (see the module's docstring): the summaries' calls and pickled bodies.
 DEFERRED = "summary-data"
 #: How many stores (one per version and settings) the folder keeps: those used last.
 KEEP = 8
@@ -66,6 +68,11 @@ class _Loader(pickle.Unpickler):
                 "frozenset", "set", "tuple", "list", "dict"}):
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"unexpected {module}.{name}")
+
+
+def _status(info: os.stat_result) -> tuple[int, ...]:
+    """What `Cache.known` compares: a write moves the change time, a replaced file has a new inode."""
+    return (info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def code_fingerprint() -> str:
@@ -99,6 +106,7 @@ class Cache:
         self.keys: dict[tuple[str, str], str] = {}
         self._status: dict[str, tuple[int, ...]] = {}
         self._modules: dict[str, tuple[str, str]] = {}  # a file's key is made once per slot
+        self._cwd = os.getcwd()
         self.changed = False
         self._deferred_changed = False
         self.file = folder / __version__ / self.salt if folder is not None else None
@@ -117,21 +125,27 @@ class Cache:
     def _deferred_file(self) -> Path | None:
         return self.file.with_name(self.file.name + _DEFERRED_SUFFIX) if self.file is not None else None
 
+    def observed(self, stats: Mapping[str, os.stat_result]) -> None:
+        """Take the status of files stat-ed already in this run (before any was read), not stat them again."""
+        for path, info in stats.items():
+            self._status.setdefault(path, _status(info))
+
     def known(self, path: str) -> str | None:
         """The digest of `path`'s text, without reading it, if its status shows no change since.
 
         The status (inode, size, modification and change times) is that of a
         previous run, taken before the file was read, and recorded only when
         the file had not changed for `_SETTLED` seconds; any later write moves
-        the change time, which no one can set back.
+        the change time, which no one can set back. Within a run a file's
+        status is taken once, before its first read, so every pass of the run
+        sees the same text.
         """
-        try:
-            info = os.stat(path)
-        except OSError:
-            return None  # reading it will say why
-        status = (info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns,
-                  info.st_ctime_ns)
-        self._status[path] = status
+        status = self._status.get(path)
+        if status is None:
+            try:
+                status = self._status[path] = _status(os.stat(path))
+            except OSError:
+                return None  # reading it will say why
         memo: Any = self.entries.get(path, {}).get("status")
         if isinstance(memo, tuple) and len(memo) == 2 and memo[0] == status:
             return str(memo[1])
@@ -155,7 +169,7 @@ class Cache:
 
     def module(self, path: str) -> tuple[str, str]:
         """`context.module_of(path)`, found once per path and run (it is part of every key)."""
-        return self._modules.get(path) or self._modules.setdefault(path, module_of(path))
+        return self._modules.get(path) or self._modules.setdefault(path, module_of(path, self._cwd))
 
     def get(self, path: str, slot: str, key: str) -> Any:
         """The value stored for `path` in `slot` if it was made for `key`, else MISS."""
@@ -232,6 +246,8 @@ class Cache:
     @staticmethod
     def _write(file: Path, entries: dict[str, dict[str, tuple[str, Any]]]) -> None:
         """Write `entries` to a temporary file beside `file`, then rename it over `file`."""
+        import tempfile  # with what it imports, a tenth of a warm run's imports; only a write needs it
+
         data = pickle.dumps((_FORMAT, entries), protocol=pickle.HIGHEST_PROTOCOL)
         handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=file.parent)
         try:

@@ -20,7 +20,7 @@ from flake8_asyncblock.options import OPTIONS, UsageError
 from flake8_asyncblock.pool import PARALLEL_THRESHOLD, cached_map, pool_size
 from flake8_asyncblock.project import check_project, helper_codes
 from flake8_asyncblock.report import Exit, Reporter
-from flake8_asyncblock.results import FileError, FileResult
+from flake8_asyncblock.results import FileError, FileResult, kept, restored
 from flake8_asyncblock.source import decode
 from flake8_asyncblock.steps import analyse
 from flake8_asyncblock.text import TextStyle, use_color
@@ -117,11 +117,13 @@ def _check(args: argparse.Namespace) -> int:
         if not found.files and not found.problems:
             _warn("no Python files found under " + ", ".join(paths))
         cache = _cache(config, job, from_flag="cache-dir" in flags)
+        cache.observed(found.stats)
         size = functools.partial(pool_size, jobs=values["jobs"])
         if job.codes & helper_codes():  # ABL2xx: follow helpers across the files
             results = check_project(found.files, job, size, cache)
         else:
-            results = cached_map(analyse, found.files, job, size, cache, "result", _unreadable)
+            results = cached_map(analyse, found.files, job, size, cache, "result", _unreadable,
+                                 keep=_keep, restore=restored)
         try:
             for result in results:
                 reporter.file(apply(result) if mode == "fix" else result)
@@ -184,6 +186,10 @@ def _cache(config: Config, job: Job, from_flag: bool) -> Cache:
 
 def _warn(line: str) -> None:
     print(f"asyncblock: warning: {line}", file=sys.stderr)
+
+
+def _keep(path: str, key: str, result: FileResult) -> FileResult | None:
+    return kept(result)
 
 
 def _unreadable(path: str, error: FileError) -> FileResult:

@@ -65,14 +65,15 @@ class Project:
 NOTHING_BLOCKS: Mapping[str, Chain] = {}
 
 
-def module_of(path: str) -> tuple[str, str]:
+def module_of(path: str, cwd: str | None = None) -> tuple[str, str]:
     """Return (module, package) of a file: folders with an `__init__.py` make the package.
 
     `pkg/util.py` is ("pkg.util", "pkg"); `pkg/__init__.py` is ("pkg", "pkg").
+    A relative `path` is taken from `cwd` (the current folder when None).
     """
     folder, name = os.path.split(path)
     stem = name.rpartition(".")[0] or name
-    package = _package_at(os.getcwd(), folder)
+    package = _package_at(os.getcwd() if cwd is None else cwd, folder)
     if stem == "__init__":
         return package, package
     return (f"{package}.{stem}" if package else stem), package

@@ -6,7 +6,6 @@ import errno
 import fnmatch
 import os
 import stat
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +28,15 @@ DEFAULT_EXCLUDES = frozenset({
 
 @dataclass(frozen=True)
 class Discovery:
-    """The files to check, and the folders that could not be listed (`path: reason`)."""
+    """The files to check, and the folders that could not be listed (`path: reason`).
+
+    `stats` holds the status of each file named on the command line, taken
+    before any was read (the cache compares it and need not stat again).
+    """
 
     files: list[str]
     problems: list[str] = field(default_factory=list)
+    stats: dict[str, os.stat_result] = field(default_factory=dict)
 
 
 def matches(path: str, pattern: str) -> bool:
@@ -83,6 +87,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = Tru
     """
     found: list[str] = []
     problems: list[str] = []
+    stats: dict[str, os.stat_result] = {}
     seen: set[str] = set()
     cwd = os.getcwd()
     for raw in paths:
@@ -95,12 +100,13 @@ def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = Tru
             candidates = sorted(_walk(path, exclude, ignored, problems))
         else:
             candidates = [] if is_excluded(path, exclude) else [path]
+            stats.update((candidate, info) for candidate in candidates)
         for candidate in candidates:
             key = _absolute(candidate, cwd)
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
-    return Discovery(found, problems)
+    return Discovery(found, problems, stats)
 
 
 def _absolute(path: str, cwd: str) -> str:
@@ -159,6 +165,8 @@ def _is_virtualenv(folder: str) -> bool:
 
 def _git_ignored(folder: str) -> frozenset[str]:
     """Absolute paths of what git ignores under `folder` (empty outside a work tree)."""
+    import subprocess  # only a folder with .gitignore in effect runs git: a run on named files saves the import
+
     try:
         result = subprocess.run(
             ["git", "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"],

@@ -8,13 +8,12 @@ written, so that the options table (which lists the formats) stays cheap.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from flake8_asyncblock import __version__
@@ -24,6 +23,13 @@ from flake8_asyncblock.results import Finding
 __all__ = ["FORMATS", "STREAMED", "render"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _dumps(document: Any) -> str:
+    """The JSON formats' text; json loads only for them (the text format is what most runs print)."""
+    import json
+
+    return json.dumps(document, indent=2) + "\n"
 
 
 def _text(findings: Sequence[Finding]) -> str:
@@ -38,7 +44,7 @@ def _json(findings: Sequence[Finding]) -> str:
         }
         for f in findings
     ]
-    return json.dumps(items, indent=2) + "\n"
+    return _dumps(items)
 
 
 def _uri(path: str) -> str:
@@ -118,7 +124,7 @@ def _sarif(findings: Sequence[Finding]) -> str:
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return _dumps(log)
 
 
 def _escape_data(text: str) -> str:
@@ -150,11 +156,13 @@ def _gitlab(findings: Sequence[Finding]) -> str:
             "categories": ["Performance"], "severity": "major", "fingerprint": digest,
             "location": {"path": Path(f.path).as_posix(), "lines": {"begin": f.line}},
         })
-    return json.dumps(issues, indent=2) + "\n"
+    return _dumps(issues)
 
 
 def _junit(findings: Sequence[Finding]) -> str:
     """JUnit XML: one test case per finding, failing, grouped in one suite."""
+    import xml.etree.ElementTree as ET  # loads only for this format
+
     suites = ET.Element("testsuites", name="asyncblock", tests=str(len(findings)),
                         failures=str(len(findings)))
     suite = ET.SubElement(suites, "testsuite", name="asyncblock", tests=str(len(findings)),

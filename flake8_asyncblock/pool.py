@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Generator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flake8_asyncblock.cache import MISS, Cache
 from flake8_asyncblock.results import FileError
@@ -38,6 +37,8 @@ def source_map(function: Callable[[Source, _Job], _T], sources: Sequence[Source]
     if workers < 2:
         yield from (function(source, job) for source in sources)
         return
+    import multiprocessing  # a run the cache answers starts no worker: it saves the import
+
     # The parent alone answers Ctrl-C.
     with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
         yield from pool.imap(functools.partial(_apply, function, job), sources, chunksize=chunksize)
@@ -47,7 +48,8 @@ def cached_map(function: Callable[[Source, _Job], _T], paths: Sequence[str], job
                size: PoolSize, cache: Cache, slot: str,
                unreadable: Callable[[str, FileError], _T],
                extra: Callable[[str], str] | None = None,
-               keep: Callable[[str, str, _T], _T] | None = None) -> Generator[_T, None, None]:
+               keep: Callable[[str, str, _T], Any] | None = None,
+               restore: Callable[[str, Any], _T] | None = None) -> Generator[_T, None, None]:
     """Yield `function(source, job)` for each path, in order, taking what the cache holds.
 
     A file whose status shows it unchanged since a previous run is not read
@@ -55,7 +57,8 @@ def cached_map(function: Callable[[Source, _Job], _T], paths: Sequence[str], job
     from the text read. Only the misses go to `function`, with that same text,
     so a value is always stored under the key of what it was computed from.
     `extra(path)` adds what else the value depends on to the key;
-    `keep(path, key, value)` is what the cache keeps of a computed value (all of it without).
+    `keep(path, key, value)` is what the cache keeps of a computed value (all of it without),
+    and `restore(path, kept)` makes the value again from what was kept.
     """
     plan: list[tuple[str, str, _T]] = []  # (path, key of a miss or "", value of a hit)
     misses: list[Source] = []
@@ -65,7 +68,7 @@ def cached_map(function: Callable[[Source, _Job], _T], paths: Sequence[str], job
         if text is not None:
             value = cache.get(path, slot, cache.key(path, text, added))
             if value is not MISS:
-                plan.append((path, "", value))
+                plan.append((path, "", restore(path, value) if restore is not None else value))
                 continue
         source = read_source(path)
         if isinstance(source, FileError):
@@ -77,7 +80,7 @@ def cached_map(function: Callable[[Source, _Job], _T], paths: Sequence[str], job
             plan.append((path, key, value))
             misses.append(source)
         else:
-            plan.append((path, "", value))
+            plan.append((path, "", restore(path, value) if restore is not None else value))
     computed = source_map(function, misses, job, size)
     try:
         for path, key, value in plan:

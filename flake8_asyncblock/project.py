@@ -8,6 +8,11 @@ into one call graph (imports, relative imports, `__init__.py` re-exports) and
 checks (and rewrites) again only the files whose coroutines call a function
 that blocks: every other result stands as it is, fixes included. The
 per-file work is in survey.py and runner.py, reached through steps.py.
+
+The cache keeps of each file's first pass its result and whether its
+coroutines call project functions; what they call and the summary's body go
+to the deferred slot, and the chains are kept with the files to check again,
+so a run with nothing to link again reads neither.
 """
 
 from __future__ import annotations
@@ -17,15 +22,24 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import replace
 
 from flake8_asyncblock import steps
-from flake8_asyncblock.cache import DEFERRED, MISS, Cache
+from flake8_asyncblock.cache import DEFERRED, Cache
 from flake8_asyncblock.catalog import CATALOG
-from flake8_asyncblock.context import NOTHING_BLOCKS, Project
+from flake8_asyncblock.context import NOTHING_BLOCKS, Chain, Project
 from flake8_asyncblock.job import Job
 from flake8_asyncblock.pool import PoolSize, cached_map
-from flake8_asyncblock.results import FileError, FileResult, PackedSummary
+from flake8_asyncblock.results import FileError, FileResult, PackedSummary, kept, restored
 from flake8_asyncblock.source import Source, read_source
 
 __all__ = ["check_project", "helper_codes"]
+
+#: A file's summary as the first pass yields it: made in this run; or kept in the cache's
+#: deferred slot, True when its coroutines call project functions; None when it has none.
+Summarized = PackedSummary | bool | None
+#: Per file that must be checked again once linked: the project functions its coroutines call
+#: that block (what its final result depends on), sorted.
+Again = dict[str, tuple[str, ...]]
+
+
 def helper_codes() -> frozenset[str]:
     """Return the codes whose findings need the project-wide pass."""
     return frozenset(rule.code for rule in CATALOG if rule.helper)
@@ -42,76 +56,86 @@ def check_project(files: Sequence[str], job: Job, size: PoolSize,
     roots = frozenset(cache.module(path)[0].partition(".")[0] for path in files)
     first = replace(job, project=Project(NOTHING_BLOCKS, roots))
     in_roots = functools.partial(_in_roots, repr(sorted(roots)))  # summaries depend on the roots
-    summaries: list[PackedSummary] = []
-    pending: list[tuple[FileResult, PackedSummary | None]] = []
+    summarized: dict[str, PackedSummary | None] = {}  # None: kept in the cache's deferred slot
+    pending: list[FileResult] = []
     surveyed = cached_map(steps.survey, files, first, size, cache, "survey", _unsurveyed, in_roots,
-                          functools.partial(_keep_survey, cache))
+                          functools.partial(_keep_survey, cache), _restore_survey)
     for result, summary in surveyed:
         if summary is not None:
-            summaries.append(summary)
-        if pending or (summary is not None and summary.coroutine_calls):
-            pending.append((result, summary))  # may call a helper: wait for the links
+            summarized[result.path] = summary if isinstance(summary, PackedSummary) else None
+        calls = bool(summary.coroutine_calls) if isinstance(summary, PackedSummary) else summary is True
+        if pending or calls:
+            pending.append(result)  # may call a helper: wait for the links
         else:
             yield result  # calls no project function: final now, and the output flows
-    project = _link(summaries, files, first, cache)
-    by_path: dict[str, PackedSummary] = {s.path: s for _, s in pending if s is not None}
-    again = [path for path, summary in by_path.items()
-             if any(call in project.chains for call in summary.coroutine_calls)]
-    redone = dict(zip(again, cached_map(steps.analyse, again, replace(job, project=project), size, cache,
-                                        "result", _unreadable,
-                                        functools.partial(_depends, by_path, project, cache))))
-    for result, _ in pending:
+    chains, again = _link(summarized, files, first, cache)
+    project = Project(chains, roots)
+    redone = dict(zip(again, cached_map(steps.analyse, list(again), replace(job, project=project), size,
+                                        cache, "result", _unreadable,
+                                        functools.partial(_depends, again, project, cache),
+                                        _keep_result, restored)))
+    for result in pending:
         yield redone.get(result.path, result)
 
 
-def _link(summaries: Sequence[PackedSummary | None], files: Sequence[str], first: Job,
-          cache: Cache) -> Project:
-    """Link the summaries into chains, or take the chains cached for exactly these summaries."""
-    assert first.project is not None
+def _link(summarized: Mapping[str, PackedSummary | None], files: Sequence[str], first: Job,
+          cache: Cache) -> tuple[Mapping[str, Chain], Again]:
+    """Link the summaries into chains and find the files to check again, or take both from the cache.
+
+    Both follow from the summaries alone, so they are cached under the keys of all of them.
+    """
     key = cache.combined("survey", files)
-    chains = cache.get("", "chains", key)
-    if chains is MISS:
-        data = [_data(s, first, cache) for s in summaries if s is not None]
-        chains = steps.link([d for d in data if d is not None])
-        if None not in data:  # a summary lost on the way (a file gone since) is not cached as such
-            cache.put("", "chains", key, chains)
-    return Project(chains, first.project.roots)
+    linked = cache.get("", "chains", key)
+    if isinstance(linked, tuple) and len(linked) == 2:
+        return linked[0], linked[1]
+    packed = {path: _summary(path, summary, first, cache) for path, summary in summarized.items()}
+    chains = steps.link([s.data for s in packed.values() if s is not None])
+    again: Again = {}
+    for path, summary in packed.items():
+        calls = tuple(sorted(c for c in summary.coroutine_calls if c in chains)) if summary else ()
+        if calls:
+            again[path] = calls
+    if None not in packed.values():  # a summary lost on the way (a file gone since) is not cached as such
+        cache.put("", "chains", key, (chains, again))
+    return chains, again
 
 
-def _data(summary: PackedSummary, first: Job, cache: Cache) -> bytes | None:
-    """A summary's pickled body: as computed in this run, else from the cache, else made again."""
-    if summary.data:
-        return summary.data
-    data = cache.get(summary.path, DEFERRED, cache.keys.get(("survey", summary.path), ""))
-    if data is not MISS:
-        return bytes(data)
-    source = read_source(summary.path)
-    again = steps.summarize(source, first) if isinstance(source, Source) else None
-    return again.data if again is not None else None
-
-
-def _keep_summary(cache: Cache, path: str, key: str, summary: PackedSummary | None) -> PackedSummary | None:
-    """Keep a summary's body in the deferred slot, which a run without links to make never reads."""
-    if summary is None:
-        return None
-    cache.put(path, DEFERRED, key, summary.data)
-    return replace(summary, data=b"")
+def _summary(path: str, summary: PackedSummary | None, first: Job, cache: Cache) -> PackedSummary | None:
+    """A file's summary: as made in this run, else from the deferred slot, else made again."""
+    if summary is not None:
+        return summary
+    value = cache.get(path, DEFERRED, cache.keys.get(("survey", path), ""))
+    if isinstance(value, tuple) and len(value) == 2:
+        return PackedSummary(path, frozenset(value[0]), bytes(value[1]))
+    source = read_source(path)
+    return steps.summarize(source, first) if isinstance(source, Source) else None
 
 
 def _keep_survey(cache: Cache, path: str, key: str,
-                 value: tuple[FileResult, PackedSummary | None]) -> tuple[FileResult, PackedSummary | None]:
+                 value: tuple[FileResult, Summarized]) -> tuple[FileResult | None, bool | None]:
+    """Keep a file's result and whether it calls project functions; the summary goes to the deferred slot."""
     result, summary = value
-    return result, _keep_summary(cache, path, key, summary)
+    if not isinstance(summary, PackedSummary):
+        return kept(result), None
+    cache.put(path, DEFERRED, key, (summary.coroutine_calls, summary.data))
+    return kept(result), bool(summary.coroutine_calls)
 
 
-def _depends(summaries: Mapping[str, PackedSummary], project: Project, cache: Cache, path: str) -> str:
+def _restore_survey(path: str, value: tuple[FileResult | None, bool | None]) -> tuple[FileResult, Summarized]:
+    result, calls = value
+    return restored(path, result), calls
+
+
+def _keep_result(path: str, key: str, result: FileResult) -> FileResult | None:
+    return kept(result)
+
+
+def _depends(again: Again, project: Project, cache: Cache, path: str) -> str:
     """What a file's result takes from the others: the chains of the helpers its coroutines call.
 
     The key of the file's summary comes first: the chains are those of the text summarized.
     """
-    summary = summaries.get(path)
-    calls = sorted(summary.coroutine_calls) if summary is not None else []
-    chains = [(call, project.chains[call]) for call in calls if call in project.chains]
+    chains = [(call, project.chains[call]) for call in again.get(path, ())]
     survey = cache.keys.get(("survey", path), "")
     return f"{survey}\0{chains!r}"
 
@@ -124,9 +148,5 @@ def _unreadable(path: str, error: FileError) -> FileResult:
     return FileResult(path, error=error)
 
 
-def _unsurveyed(path: str, error: FileError) -> tuple[FileResult, PackedSummary | None]:
+def _unsurveyed(path: str, error: FileError) -> tuple[FileResult, Summarized]:
     return FileResult(path, error=error), None
-
-
-def _no_summary(path: str, error: FileError) -> PackedSummary | None:
-    return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = ["FIXABLE", "NOT_WRITTEN", "NO_FIX", "UNSAFE_OFF", "FileError", "FileResult", "Finding",
-           "PackedSummary", "Problem", "Rewrite"]
+           "PackedSummary", "Problem", "Rewrite", "kept", "restored"]
 
 #: What went wrong with a file. "parse" counts as a finding (status 1, as in ruff);
 #: the others mean the file was never checked or never written (status 3). Decoding
@@ -77,6 +77,19 @@ class FileResult:
     left: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     rewrite: Rewrite | None = None
+
+
+def kept(result: FileResult) -> FileResult | None:
+    """What a cache keeps of a result: None for one that reports nothing, as most files' do.
+
+    A store of None loads several times faster than one of result objects.
+    """
+    return None if result == FileResult(result.path) else result
+
+
+def restored(path: str, value: FileResult | None) -> FileResult:
+    """The result of `path` again from what `kept` made of it."""
+    return FileResult(path) if value is None else value
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from dataclasses import replace
 
 from flake8_asyncblock.results import FIXABLE, NOT_WRITTEN, FileError, FileResult
@@ -28,6 +27,8 @@ def write_atomic(path: str, data: bytes) -> None:
         raise OSError(f"not a regular file: {path}")
     if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
         raise PermissionError(13, "Permission denied (the file is read-only)", path)
+    import tempfile  # with shutil and random: only a run that writes pays for them
+
     folder, name = os.path.split(target)
     handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     try:

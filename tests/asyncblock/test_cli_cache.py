@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -244,6 +246,22 @@ def test_a_run_the_cache_answers_imports_no_rule(tmp_path: Path, select: tuple[s
     assert sorted(n for n in names if n.startswith(HEAVY)) == []
 
 
+#: What a run that the cache answers over named files does not need either: workers, temporary
+#: files (only a write makes one), git (only a folder walk asks it) and the JSON and XML formats.
+UNNEEDED = ("multiprocessing", "tempfile", "subprocess", "json", "xml", "libcst")
+
+
+def test_a_run_the_cache_answers_over_named_files_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
+    (tmp_path / "app.py").write_text(SLEEPY, encoding="utf-8")
+    (tmp_path / "util.py").write_text(HELPER, encoding="utf-8")
+    cold, cold_names = imported("--no-gitignore", "app.py", "util.py", cwd=tmp_path)
+    assert cold.returncode == 1 and "tempfile" in cold_names  # the store was written
+    warm, names = imported("--no-gitignore", "app.py", "util.py", cwd=tmp_path)
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+    assert sorted(n for n in names if n.partition(".")[0] in UNNEEDED) == []
+
+
 def test_a_lost_deferred_file_costs_only_time(tmp_path: Path) -> None:
     """The summaries' file is read only to link again; without it the summaries are made anew."""
     (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
@@ -289,3 +307,67 @@ def test_the_folder_keeps_the_stores_used_last_and_no_other_version(tree: Path) 
     assert made[1] <= set(stores(tree)) and not made[2] & set(stores(tree))  # 2 was used last longest
     assert {p.name for p in (tree / ".asyncblock_cache").rglob("*-deferred")} <= {
         p.name + "-deferred" for p in stores(tree)}
+
+
+class _NoObjects(pickle.Unpickler):
+    """Refuse every class: what loads is strings, numbers, tuples, dicts and None alone."""
+
+    def find_class(self, module: str, name: str) -> object:
+        raise pickle.UnpicklingError(f"an object in the store: {module}.{name}")
+
+
+def test_the_store_keeps_plain_values_for_files_that_report_nothing(tmp_path: Path) -> None:
+    """Result and summary objects cost most of a warm run's load; the store keeps none of a clean file's."""
+    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "util.py").write_text(NOT_BLOCKING, encoding="utf-8")
+    (package / "app.py").write_text("from shop.util import wait\n\n\nasync def main():\n    wait()\n",
+                                    encoding="utf-8")
+    for select in ((), ("--select", "ABL100")):  # with the ABL2xx pass, and the direct rules alone
+        assert asyncblock(*select, "shop", cwd=tmp_path).returncode == 0
+    for store in stores(tmp_path):
+        _, entries = _NoObjects(io.BytesIO(store.read_bytes())).load()
+        assert {"shop/app.py", "shop/util.py"} <= set(entries)
+
+
+def test_a_warm_run_reads_no_summary_even_with_files_to_check_again(tmp_path: Path) -> None:
+    """The chains are kept with the files they make check again: the deferred file stays unread."""
+    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "util.py").write_text(HELPER, encoding="utf-8")
+    (package / "app.py").write_text("from shop.util import wait\n\n\nasync def main():\n    wait()\n",
+                                    encoding="utf-8")
+    first = asyncblock("shop", cwd=tmp_path)
+    assert "shop/app.py:5:5: ABL200" in first.stdout
+    [deferred] = (tmp_path / ".asyncblock_cache").rglob("*-deferred")
+    deferred.write_bytes(b"damaged: reading it would warn")
+    warm = asyncblock("shop", cwd=tmp_path)
+    assert (warm.stdout, warm.stderr) == (first.stdout, "")
+    (package / "other.py").write_text("async def idle():\n    pass\n", encoding="utf-8")
+    relinked = asyncblock("shop", cwd=tmp_path)  # a new file: the summaries are linked again
+    assert relinked.stdout == first.stdout
+    assert relinked.stderr.startswith("asyncblock: warning: ignoring the unreadable cache ")
+
+
+def test_a_warm_run_stats_each_named_file_once(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The status discovery took is the one the cache compares (taken before any read)."""
+    from flake8_asyncblock import cli
+
+    (tree / "clean.py").write_text(CLEAN, encoding="utf-8")
+    time.sleep(2.2)  # the files settle: the cache trusts their status from the next run on
+    monkeypatch.chdir(tree)
+    assert cli.main(["check", "app.py", "clean.py"]) == 1
+    seen: list[object] = []
+    real = os.stat
+
+    def counting(path: str, *args: Any, **kwargs: Any) -> os.stat_result:
+        seen.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting)
+    assert cli.main(["check", "app.py", "clean.py"]) == 1
+    assert (seen.count("app.py"), seen.count("clean.py")) == (1, 1)
