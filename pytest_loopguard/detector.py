@@ -13,6 +13,7 @@ Plain Python, no pytest. Interface (the plugin relies on exactly this)::
     detector.charge_in_flight()       # at a phase end: record stretches still under way
     stalls = detector.drain()         # Stalls recorded since the last drain; thread-safe
     detector.starved                  # stretches dismissed as CPU starvation (see below)
+    dismissed = detector.drain_starved()  # their StarvedStretch records; thread-safe
     detector.stop()                   # remove every patch, join the watchdog; idempotent
     with StallDetector(0.1) as detector: ...
 
@@ -27,7 +28,8 @@ length, `late`).
 
 Own time. Every stretch over the threshold is judged on the time its own
 code held the loop thread (`threadmarks`, by the rule in `accounting`); one
-dismissed is counted in `starved`. `Stall.running` names the task or callback
+dismissed is counted in `starved` and kept as a `StarvedStretch` until drained
+(the first MAX_STARVED_KEPT between two drains). `Stall.running` names the task or callback
 of a stall without a stack sample.
 
 Only one detector should be started at a time; a second one started inside
@@ -51,13 +53,14 @@ from pytest_loopguard.gcpauses import GcPauses
 from pytest_loopguard.probes import make_probes
 from pytest_loopguard.probes.hub import Finding, WatchedLoop
 from pytest_loopguard.schedstat import SchedStat
-from pytest_loopguard.stall import StackFrame
+from pytest_loopguard.stall import StackFrame, StarvedStretch
 from pytest_loopguard.threadmarks import ThreadMarks
 from pytest_loopguard.watchdog import MAX_SAMPLE_INTERVAL_SECONDS, WATCHDOG_NAME, look
 
-__all__ = ["MARK_AGE_FRACTION", "WATCHDOG_NAME", "StallDetector"]
+__all__ = ["MARK_AGE_FRACTION", "MAX_STARVED_KEPT", "WATCHDOG_NAME", "StallDetector"]
 
 MAX_ERRORS_KEPT = 100
+MAX_STARVED_KEPT = 100
 # A stretch starting later than this fraction of the threshold after its thread's last
 # stretch-start mark takes a new one (`stretch_starts`).
 MARK_AGE_FRACTION = 0.25
@@ -95,6 +98,7 @@ class StallDetector:
         self._errors: list[BaseException] = []  # the first MAX_ERRORS_KEPT
         self.internal_error_count = 0  # every one, kept or not
         self.starved = 0
+        self._starved: list[StarvedStretch] = []  # since the last drain_starved
         self.started = False
         self._probes = make_probes(self)
         self._thread: threading.Thread | None = None
@@ -158,6 +162,14 @@ class StallDetector:
         with self._lock:
             findings, self._findings = self._findings, []
         return findings
+
+    def drain_starved(self) -> list[StarvedStretch]:
+        """Return the dismissed stretches kept since the last call and forget them."""
+        if not self._starved:
+            return []
+        with self._lock:
+            dismissed, self._starved = self._starved, []
+        return dismissed
 
     def charge_in_flight(self) -> None:
         """Record every stretch under way that is already a stall by own time, as still blocked.
@@ -258,15 +270,22 @@ class StallDetector:
     ) -> StretchAccount | None:
         """Account for a stretch over the threshold that ended on the calling loop thread.
 
-        None, counted in `starved`, when it was not the loop's own doing (`threadmarks`).
+        None, counted in `starved` and kept for `drain_starved`, when it was not
+        the loop's own doing (`threadmarks`).
         """
-        stretch_account = self._marks.judge_ended(
-            thread_id, stretch, start, end, sampled, self.threshold_seconds
+        threshold = self.threshold_seconds
+        judged = self._marks.judge_ended(thread_id, stretch, start, end, sampled, threshold)
+        if judged.counted:
+            return judged.account
+        dismissed = StarvedStretch(
+            end - start, threshold, threading.current_thread().name,
+            judged.account.cpu_wait_seconds, judged.most_cpu_wait_seconds, sampled,
         )
-        if stretch_account is None:
-            with self._lock:
-                self.starved += 1
-        return stretch_account
+        with self._lock:
+            self.starved += 1
+            if len(self._starved) < MAX_STARVED_KEPT:
+                self._starved.append(dismissed)
+        return None
 
     def record(self, finding: Finding) -> None:
         """Keep a finding of a probe until the next drain."""

@@ -18,9 +18,10 @@ when the config is cleaned up, and it keeps the session's stall records.
 
 from __future__ import annotations
 
+import itertools
 import os
 import warnings
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -31,9 +32,10 @@ from pytest_loopguard.keys import REPORT_ATTRIBUTE, LoopguardWarning
 
 if TYPE_CHECKING:
     from pytest_loopguard.detector import StallDetector
-    from pytest_loopguard.stall import Phase, Stall
+    from pytest_loopguard.stall import Phase, Stall, StarvedStretch
 
 __all__ = [
+    "MAX_STARVED_RECORDS",
     "RAISED_NOTE",
     "FailPhaseGuard",
     "PhaseGuard",
@@ -43,6 +45,8 @@ __all__ = [
     "make_guard",
 ]
 
+# How many dismissed stretches a process keeps records of (all are counted).
+MAX_STARVED_RECORDS = 1000
 # The last line of a warn-mode stall that the user's warnings filters turned into an error.
 RAISED_NOTE = "(loopguard warn mode: the LoopguardWarning was turned into an error by a warnings filter)"
 
@@ -57,6 +61,8 @@ class PhaseGuard:
         # process's, and on an xdist controller those the workers sent.
         self.records: list[Stall] = []
         self.starved_in_workers = 0
+        # The dismissed stretches of test phases (the first MAX_STARVED_RECORDS), as records.
+        self.starved_records: list[StarvedStretch] = []
         # loopguard's own errors that xdist workers sent: how many, and their records.
         self.error_count_in_workers = 0
         self.errors_in_workers: list[dict[str, Any]] = []
@@ -96,6 +102,7 @@ class PhaseGuard:
                 detector.threshold_seconds = threshold_seconds
             self.detector = detector
             self.settle(detector.drain())  # others from outside this test's phases: nobody's
+            detector.drain_starved()  # counted in `starved`; no test to name
 
     def start_detector(self, threshold_seconds: float) -> StallDetector:
         """Start the session's detector on first use, so an unguarded run patches nothing."""
@@ -136,8 +143,20 @@ class PhaseGuard:
         if detector is None or item is not self.item:
             return []
         detector.charge_in_flight()  # a loop still blocked now: this phase's stall
+        self.keep_starved(detector.drain_starved(), item.nodeid, phase)
         stalls = self.settle(detector.drain())
         return self.keep(item, stalls, phase) if stalls else stalls
+
+    def keep_starved(self, dismissed: list[StarvedStretch], test_id: str, phase: Phase) -> None:
+        """Keep the records of a phase's dismissed stretches, named after the test and phase."""
+        if dismissed:
+            self.keep_starved_records(s._replace(test_id=test_id, phase=phase) for s in dismissed)
+
+    def keep_starved_records(self, records: Iterable[StarvedStretch]) -> None:
+        """Keep records of dismissed stretches (an xdist worker's too), up to MAX_STARVED_RECORDS."""
+        room = MAX_STARVED_RECORDS - len(self.starved_records)
+        if room > 0:
+            self.starved_records.extend(itertools.islice(records, room))
 
     def settle(self, stalls: list[Stall]) -> list[Stall]:
         """Give the final length of stalls charged while still blocked to their records.

@@ -16,6 +16,7 @@ __all__ = [
     "WORKER_ERRORS_KEY",
     "WORKER_FINALS_KEY",
     "WORKER_STARVED_KEY",
+    "WORKER_STARVED_RECORDS_KEY",
     "LoopguardWarning",
 ]
 
@@ -30,6 +31,8 @@ REPORT_ATTRIBUTE = "loopguard_stalls"
 
 # The key of xdist's workeroutput that brings a worker's starved count to the controller.
 WORKER_STARVED_KEY = "loopguard_starved"
+# ... and the records of those dismissed in its test phases (`records.starved_to_record`).
+WORKER_STARVED_RECORDS_KEY = "loopguard_starved_stretches"
 # ... and its internal errors: (count, error records of `records.error_records`).
 WORKER_ERRORS_KEY = "loopguard_internal_errors"
 # ... and the final lengths of its stalls charged while still blocked (`attribution.finals`).

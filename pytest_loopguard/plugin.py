@@ -23,6 +23,7 @@ from pytest_loopguard.keys import (
     WORKER_ERRORS_KEY,
     WORKER_FINALS_KEY,
     WORKER_STARVED_KEY,
+    WORKER_STARVED_RECORDS_KEY,
 )
 
 __all__: list[str] = []
@@ -56,6 +57,11 @@ class WorkerReports:
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         output = getattr(node, "workeroutput", None) or {}
         self.guard.starved_in_workers += int(output.get(WORKER_STARVED_KEY, 0))
+        starved = output.get(WORKER_STARVED_RECORDS_KEY)
+        if starved:
+            from pytest_loopguard.records import record_to_starved
+
+            self.guard.keep_starved_records(map(record_to_starved, starved))
         count, records = output.get(WORKER_ERRORS_KEY, (0, []))
         self.guard.error_count_in_workers += int(count)
         self.guard.errors_in_workers.extend(records)
@@ -176,7 +182,8 @@ def pytest_terminal_summary(
     if gc_line:
         terminalreporter.write_sep("=", gc_line, yellow=True)
     if starved:
-        terminalreporter.write_sep("=", report.starved_line(starved), yellow=True)
+        line = report.starved_line(starved, guard.starved_records)
+        terminalreporter.write_sep("=", line, yellow=True)
     if error_count:
         headline, *details = report.internal_error_lines(error_count, errors)
         terminalreporter.write_sep("=", headline, red=True)
@@ -193,6 +200,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         # xdist gives a worker's config its workeroutput; pytest's type does not declare it.
         output = config.workeroutput  # type: ignore[attr-defined]
         output[WORKER_STARVED_KEY] = guard.starved()
+        if guard.starved_records:
+            from pytest_loopguard.records import starved_to_record
+
+            output[WORKER_STARVED_RECORDS_KEY] = list(map(starved_to_record, guard.starved_records))
         output[WORKER_ERRORS_KEY] = guard.internal_errors()
         if any(stall.still_blocked for stall in guard.records):
             from pytest_loopguard.attribution import finals
@@ -214,6 +225,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         settings.threshold_seconds * 1000.0,
         settings.mode,
         guard.starved(),
+        guard.starved_records,
         calls=call_records.records if calls_used else None,
         calls_mode=settings.calls_mode,
         internal_errors=errors,

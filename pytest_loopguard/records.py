@@ -12,16 +12,18 @@ from typing import Any
 
 from pytest_loopguard.accounting import CURES
 from pytest_loopguard.report import relative_path, trim_stack
-from pytest_loopguard.stall import StackFrame, Stall
+from pytest_loopguard.stall import StackFrame, Stall, StarvedStretch
 
 __all__ = [
     "REPORT_VERSION",
     "error_records",
     "frame_record",
     "merge_error_records",
+    "record_to_starved",
     "record_to_stall",
     "report_document",
     "stall_to_record",
+    "starved_to_record",
 ]
 
 REPORT_VERSION = 1
@@ -41,6 +43,10 @@ def _record_frame(data: dict[str, Any]) -> StackFrame:
     return StackFrame(data["file"], int(data["line"]), data["function"], data["source"])
 
 
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000.0, 3)
+
+
 def stall_to_record(stall: Stall) -> dict[str, Any]:
     """Flatten a localized stall into builtin types for JSON and for xdist."""
     blocking = stall.blocking_frame
@@ -49,8 +55,8 @@ def stall_to_record(stall: Stall) -> dict[str, Any]:
         "kind": "stall",
         "test_id": stall.test_id,
         "phase": stall.phase,
-        "duration_ms": round(stall.duration_seconds * 1000.0, 3),
-        "threshold_ms": round(stall.threshold_seconds * 1000.0, 3),
+        "duration_ms": _ms(stall.duration_seconds),
+        "threshold_ms": _ms(stall.threshold_seconds),
         **frame,
         # From the test down, as in the terminal: the runner's frames tell a reader nothing.
         "stack": [frame_record(f) for f in trim_stack(stall.stack, stall.test_id.split("::")[0])],
@@ -63,15 +69,12 @@ def stall_to_record(stall: Stall) -> dict[str, Any]:
         # computing or waiting, is "stall_kind".
         "stall_kind": stall.kind,
         "cure": None if stall.kind is None else CURES[stall.kind],
-        "cpu_wait_ms": round(stall.cpu_wait_seconds * 1000.0, 3),
-        "gc_ms": round(stall.gc_seconds * 1000.0, 3),
-        "explicit_gc_ms": round(stall.explicit_gc_seconds * 1000.0, 3),
+        "cpu_wait_ms": _ms(stall.cpu_wait_seconds),
+        "gc_ms": _ms(stall.gc_seconds),
+        "explicit_gc_ms": _ms(stall.explicit_gc_seconds),
         "gc_only": stall.gc_only,
         "still_blocked": stall.still_blocked,
-        "final_duration_ms": (
-            None if stall.final_duration_seconds is None
-            else round(stall.final_duration_seconds * 1000.0, 3)
-        ),
+        "final_duration_ms": _ms(stall.final_duration_seconds),
     }
 
 
@@ -99,6 +102,35 @@ def record_to_stall(record: dict[str, Any]) -> Stall:
             None if record.get("final_duration_ms") is None
             else record["final_duration_ms"] / 1000.0
         ),
+    )
+
+
+def starved_to_record(stretch: StarvedStretch) -> dict[str, Any]:
+    """Flatten a dismissed stretch for JSON and for xdist."""
+    return {
+        "test_id": stretch.test_id,
+        "phase": stretch.phase,
+        "duration_ms": _ms(stretch.duration_seconds),
+        "threshold_ms": _ms(stretch.threshold_seconds),
+        "thread": stretch.thread_name,
+        "cpu_wait_ms": _ms(stretch.cpu_wait_seconds),
+        "most_cpu_wait_ms": _ms(stretch.most_cpu_wait_seconds),
+        "sampled": stretch.sampled,
+    }
+
+
+def record_to_starved(record: dict[str, Any]) -> StarvedStretch:
+    """Rebuild the StarvedStretch that starved_to_record flattened (an xdist worker's)."""
+    most = record["most_cpu_wait_ms"]
+    return StarvedStretch(
+        duration_seconds=record["duration_ms"] / 1000.0,
+        threshold_seconds=record["threshold_ms"] / 1000.0,
+        thread_name=record["thread"],
+        cpu_wait_seconds=record["cpu_wait_ms"] / 1000.0,
+        most_cpu_wait_seconds=None if most is None else most / 1000.0,
+        sampled=record["sampled"],
+        test_id=record["test_id"],
+        phase=record["phase"],
     )
 
 
@@ -139,6 +171,7 @@ def report_document(
     threshold_ms: float,
     mode: str,
     starved: int = 0,
+    starved_stretches: Iterable[StarvedStretch] = (),
     calls: Sequence[dict[str, Any]] | None = None,
     calls_mode: str = "off",
     internal_errors: Sequence[dict[str, Any]] = (),
@@ -147,7 +180,8 @@ def report_document(
     """Turn the stalls into the JSON document written by --loopguard-report.
 
     `starved` counts the stretches over the limit that were not recorded
-    because the loop thread got no CPU or waited for one, and `gc_pauses`
+    because the loop thread got no CPU or waited for one (`starved_stretches`
+    holds the records of those in test phases), and `gc_pauses`
     holds the stretches long only because of automatic garbage collection:
     fields added within version 1, as are `calls_mode` and `calls` (calls
     mode's records, `"kind": "call"`), present when calls mode was on for
@@ -162,6 +196,7 @@ def report_document(
         "threshold_ms": threshold_ms,
         "mode": mode,
         "starved": starved,
+        "starved_stretches": [starved_to_record(stretch) for stretch in starved_stretches],
         "stalls": [stall_to_record(stall) for stall in stalls if not stall.gc_only],
         "gc_pauses": [stall_to_record(stall) for stall in stalls if stall.gc_only],
         "internal_error_count": internal_error_count,

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pytest_loopguard.accounting import CURES
-from pytest_loopguard.stall import StackFrame, Stall
+from pytest_loopguard.stall import StackFrame, Stall, StarvedStretch
 
 __all__ = [
     "NO_SAMPLE",
@@ -209,13 +209,17 @@ def _still_blocked_note(stall: Stall) -> str:
     )
 
 
-def starved_line(count: int) -> str:
-    """Say how many stretches over the limit were dismissed as CPU starvation."""
+def starved_line(count: int, records: Iterable[StarvedStretch] = ()) -> str:
+    """Say how many stretches over the limit were dismissed as CPU starvation, and the longest."""
     if count == 1:
         what = "1 stretch over the limit was"
     else:
         what = f"{count} stretches over the limit were"
-    return f"loopguard: {what} not counted: the process got no CPU (machine overloaded)"
+    line = f"loopguard: {what} not counted: the process got no CPU (machine overloaded)"
+    longest = max(records, key=lambda stretch: stretch.duration_seconds, default=None)
+    if longest is None:
+        return line
+    return f"{line}; longest {format_ms(longest.duration_seconds)}, in {longest.test_id} ({longest.phase})"
 
 
 def internal_error_lines(count: int, records: Sequence[dict[str, Any]]) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-__all__ = ["LoopKind", "Phase", "StackFrame", "Stall", "StallKind"]
+__all__ = ["LoopKind", "Phase", "StackFrame", "Stall", "StallKind", "StarvedStretch"]
 
 # The kinds of event loop a probe times.
 LoopKind = Literal["asyncio", "uvloop", "trio"]
@@ -75,3 +75,22 @@ class Stall(NamedTuple):
     still_blocked: bool = False
     final_duration_seconds: float | None = None
     late: bool = False
+
+
+class StarvedStretch(NamedTuple):
+    """A stretch over the threshold that was not counted: its thread may have waited for a CPU.
+
+    Kept so that a reader can check the dismissal: how long it was, the CPU
+    wait it provably held and the most it can have held (None: unknown), and
+    whether the watchdog got to sample it.
+    """
+
+    duration_seconds: float
+    threshold_seconds: float
+    thread_name: str
+    cpu_wait_seconds: float
+    most_cpu_wait_seconds: float | None
+    sampled: bool
+    # The pytest node id and phase it happened in; set by the guard.
+    test_id: str = ""
+    phase: Phase | None = None

@@ -26,7 +26,7 @@ relies on exactly this)::
     marks.note(skip, now)                  # the watchdog: all threads but `skip`
     marks.mark_inside(thread_id, stretch, now)  # the watchdog: a stretch seen long
     marks.mark_start(thread_id, now, fresh)  # on the loop thread: a stretch starts; -> next due
-    marks.judge_ended(thread_id, stretch, start, end, sampled, threshold)  # on the loop thread
+    marks.judge_ended(thread_id, stretch, start, end, sampled, threshold)  # on the loop thread: a Judgement
     marks.judge_under_way(thread_id, stretch, start, now, threshold)  # at a phase end
 
 Activation and a stretch's start read schedstat only when the thread's latest
@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from typing import NamedTuple
 
 from pytest_loopguard.accounting import (
     StretchAccount,
@@ -58,10 +59,18 @@ from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.gcpauses import GcPauses
 from pytest_loopguard.schedstat import SchedStat, ThreadTimes
 
-__all__ = ["MIN_CPU_FRACTION", "ThreadMarks"]
+__all__ = ["MIN_CPU_FRACTION", "Judgement", "ThreadMarks"]
 
 # A stall without a sample counts only if its thread used this much of the threshold in CPU.
 MIN_CPU_FRACTION = 0.5
+
+
+class Judgement(NamedTuple):
+    """A stretch's account, the most CPU wait it can hold (None: unknown), and whether it counts."""
+
+    account: StretchAccount
+    most_cpu_wait_seconds: float | None
+    counted: bool
 
 
 class ThreadMarks:
@@ -176,13 +185,14 @@ class ThreadMarks:
     def judge_ended(
         self, thread_id: int, stretch: int, start: float, end: float, sampled: bool,
         threshold: float,
-    ) -> StretchAccount | None:
-        """Account for a stretch over the threshold that ended on the calling thread; None: dismissed."""
+    ) -> Judgement:
+        """Account for a stretch over the threshold that ended on the calling thread."""
         stretch_account, most_wait = self._account(thread_id, stretch, start, end)
         if not sampled and self._barely_ran(thread_id, threshold * MIN_CPU_FRACTION):
             if not surely_own(stretch_account, most_wait, threshold):
-                return None
-        return None if judge(stretch_account, threshold) == "cpu_wait" else stretch_account
+                return Judgement(stretch_account, most_wait, False)
+        counted = judge(stretch_account, threshold) != "cpu_wait"
+        return Judgement(stretch_account, most_wait, counted)
 
     def judge_under_way(
         self, thread_id: int, stretch: int, start: float, now: float, threshold: float

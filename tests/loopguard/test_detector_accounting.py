@@ -29,6 +29,11 @@ def test_sampled_stretch_long_only_because_its_thread_waited_for_a_cpu_is_dismis
     run(main())
     assert detector.drain() == []
     assert detector.starved == 1
+    [dismissed] = detector.drain_starved()
+    # 50 ms of the thread's own and 230 ms of waiting for a CPU, each advancing the clock.
+    assert (dismissed.duration_seconds, dismissed.cpu_wait_seconds) == pytest.approx((0.28, 0.23))
+    assert dismissed.sampled
+    assert detector.drain_starved() == []
 
 
 def test_a_blocking_sleep_under_load_is_still_a_stall_that_waited(
@@ -81,6 +86,9 @@ def test_unsampled_stretch_whose_thread_waited_for_a_cpu_is_dismissed(detector, 
     run(main())
     assert detector.drain() == []
     assert detector.starved == 1
+    [dismissed] = detector.drain_starved()
+    assert (dismissed.duration_seconds, dismissed.most_cpu_wait_seconds) == pytest.approx((0.3, 0.3))
+    assert not dismissed.sampled
 
 
 def test_unsampled_stretch_whose_thread_slept_is_a_stall(detector, schedstat):

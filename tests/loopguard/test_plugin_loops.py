@@ -205,11 +205,19 @@ def test_stretches_dismissed_as_starvation_are_counted_in_the_summary_and_report
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         ["=* loopguard: 2 stretches over the limit were not counted: "
-         "the process got no CPU (machine overloaded) =*"]
+         "the process got no CPU (machine overloaded); longest * ms, "
+         "in test_stalls.py::test_starved[[]?[]] (call) =*"]
     )
     assert "worst first" not in result.stdout.str()
     document = json.loads((pytester.path / "stalls.json").read_text())
     assert (document["starved"], document["stalls"]) == (2, [])
+    # Each dismissed stretch is on record with its test: ~200 ms, no sample, no bound on
+    # its CPU wait without schedstat.
+    dismissed = sorted(document["starved_stretches"], key=lambda record: record["test_id"])
+    assert [(d["test_id"], d["phase"], d["sampled"], d["most_cpu_wait_ms"]) for d in dismissed] == [
+        (f"test_stalls.py::test_starved[{n}]", "call", False, None) for n in (1, 2)
+    ]
+    assert all(d["duration_ms"] > 150 and d["threshold_ms"] == 50 for d in dismissed), dismissed
 
 
 def test_with_schedstat_a_gil_holding_sleep_is_a_stall_not_starvation(

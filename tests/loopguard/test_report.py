@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from pytest_loopguard.records import record_to_stall, report_document, stall_to_record
+from pytest_loopguard.records import (
+    record_to_starved,
+    record_to_stall,
+    report_document,
+    stall_to_record,
+    starved_to_record,
+)
 from pytest_loopguard.report import (
     NO_SAMPLE,
     VERDICT,
@@ -19,7 +25,7 @@ from pytest_loopguard.report import (
     summary_lines,
     trim_stack,
 )
-from pytest_loopguard.stall import StackFrame, Stall
+from pytest_loopguard.stall import StackFrame, Stall, StarvedStretch
 
 ROOT = "/proj"
 RUNNER = StackFrame("/usr/lib/python3.11/asyncio/events.py", 84, "_run", "self._context.run()")
@@ -197,7 +203,7 @@ def test_report_document_wraps_records() -> None:
     document = report_document([stall], 100.0, "warn", starved=3)
     assert document == {
         "version": 1, "threshold_ms": 100.0, "mode": "warn", "starved": 3, "stalls": [record],
-        "internal_error_count": 0, "internal_errors": [],
+        "starved_stretches": [], "internal_error_count": 0, "internal_errors": [],
         "gc_pauses": [],
     }
 
@@ -208,3 +214,29 @@ def test_starved_line_counts_the_dismissed_stretches() -> None:
         "the process got no CPU (machine overloaded)"
     )
     assert starved_line(2).startswith("loopguard: 2 stretches over the limit were not counted: ")
+
+
+def starved(duration: float, test_id: str, most: float | None = 0.2) -> StarvedStretch:
+    return StarvedStretch(duration, 0.05, "MainThread", 0.01, most, False, test_id, "call")
+
+
+def test_starved_line_names_the_longest_dismissed_stretch() -> None:
+    records = [starved(0.12, "t.py::a"), starved(0.31, "t.py::b"), starved(0.2, "t.py::c")]
+    assert starved_line(3, records) == (
+        "loopguard: 3 stretches over the limit were not counted: "
+        "the process got no CPU (machine overloaded); longest 310 ms, in t.py::b (call)"
+    )
+
+
+@pytest.mark.parametrize("most", [0.25, None])
+def test_starved_record_round_trips_through_json(most: float | None) -> None:
+    stretch = starved(0.3, "t.py::a", most)
+    record = json.loads(json.dumps(starved_to_record(stretch)))
+    assert record == {
+        "test_id": "t.py::a", "phase": "call", "duration_ms": 300.0, "threshold_ms": 50.0,
+        "thread": "MainThread", "cpu_wait_ms": 10.0,
+        "most_cpu_wait_ms": None if most is None else 250.0, "sampled": False,
+    }
+    assert record_to_starved(record) == stretch
+    document = report_document([], 50.0, "fail", starved=2, starved_stretches=[stretch])
+    assert (document["starved"], document["starved_stretches"]) == (2, [record])
