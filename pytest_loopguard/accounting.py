@@ -21,6 +21,9 @@ unknown, so only what provably fell inside the stretch is subtracted: the
 figures are lower bounds, and a stretch is never dismissed on a guess.
 `most_cpu_wait` gives the other bound, all the wait the marks could hold:
 a stretch that is over the threshold even without it was surely the code's.
+The kernel may count part of a sleep as wait (`schedstat`): wait counted
+between two of the watchdog's looks that found the thread blocked, with no
+CPU time in between, is left out of both bounds.
 
 The same figures say which cure fits: a loop thread that spent most of its
 own time in `gc.collect()` calls collected (`collect`: the stall names that
@@ -131,17 +134,18 @@ def _inside(delta: float, mark_at: float, start: float, span: float) -> float:
 
 def most_cpu_wait(
     start: float, end: float, before: ThreadMark | None, inside: ThreadMark | None,
-    final: ThreadTimes | None,
+    final: ThreadTimes | None, asleep_wait: float = 0.0,
 ) -> float | None:
     """Return the most CPU wait the stretch [start, end] can hold; None when unknown.
 
     All the wait since the earliest mark may have fallen inside it, and so may
-    the whole time from the stretch's start to a mark taken after it.
+    the whole time from the stretch's start to a mark taken after it; none of
+    `asleep_wait`, counted after `inside` while the thread slept.
     """
     earliest = before if before is not None else inside
     if final is None or earliest is None:
         return None
-    grown = max(0.0, final.cpu_wait_seconds - earliest.times.cpu_wait_seconds)
+    grown = max(0.0, final.cpu_wait_seconds - earliest.times.cpu_wait_seconds - asleep_wait)
     return min(end - start, grown + max(0.0, earliest.at_seconds - start))
 
 
@@ -165,13 +169,15 @@ def account(
     gc_seconds: float = 0.0,
     explicit_gc_seconds: float = 0.0,
     explicit_gc_stack: tuple[StackFrame, ...] = (),
+    asleep_wait: float = 0.0,
 ) -> StretchAccount:
     """Account for the stretch [start, end] from the marks around it.
 
     `before` was taken before the stretch got long (possibly before it began),
     `inside` when the watchdog first sampled it, `final` as it ended; any may
     be missing (no schedstat, the watchdog could not run), which only makes
-    the CPU wait smaller.
+    the CPU wait smaller. `asleep_wait`, wait the counter grew by after
+    `inside` while the thread slept, is not CPU wait.
     """
     wall = end - start
     if final is None or (before is None and inside is None):
@@ -181,7 +187,7 @@ def account(
     wait = run = 0.0
     head_end, head_times = end, final
     if inside is not None and start <= inside.at_seconds <= end:
-        wait = max(0.0, final.cpu_wait_seconds - inside.times.cpu_wait_seconds)
+        wait = max(0.0, final.cpu_wait_seconds - inside.times.cpu_wait_seconds - asleep_wait)
         run = max(0.0, final.on_cpu_seconds - inside.times.on_cpu_seconds)
         head_end, head_times = inside.at_seconds, inside.times
     head = head_end - start

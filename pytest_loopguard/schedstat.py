@@ -8,6 +8,12 @@ subtracts it from a busy stretch (see `accounting`). Reading it costs a few
 syscalls, so it is read by the watchdog at its wake-ups and once when a
 stretch over the threshold ends, never per callback.
 
+The second counter is not always right: on Linux 6.18 (EEVDF's delayed
+dequeue) a thread that goes to sleep after using more than its share of a
+busy CPU can have much of that sleep counted as run-queue wait, though it ran
+not at all. `blocked` reads the thread's state from `/proc/<pid>/task/<tid>/stat`
+so that the watchdog can tell (see `threadmarks`).
+
 Where the file does not exist (macOS, Windows, a kernel without schedstats,
 a sandbox hiding /proc) `available` is False and every read returns None: the
 detector then judges stretches on wall time, as before.
@@ -77,3 +83,18 @@ class SchedStat:
             return ThreadTimes(int(fields[0]) * NS, int(fields[1]) * NS)
         except ValueError:
             return None
+
+    def blocked(self, native_id: int) -> bool | None:
+        """Tell whether the thread is blocked now (asleep, in I/O, stopped); None: unknown.
+
+        A runnable thread, on a CPU or waiting for one, is not blocked.
+        """
+        data = self._read(f"{self._prefix}{native_id}/stat")
+        if not data:
+            return None
+        # "pid (comm) S ...": the name may hold spaces and parentheses, the fields after not.
+        closing = data.rfind(b")")
+        state = data[closing + 2 : closing + 3]
+        if closing < 0 or not state:
+            return None
+        return state != b"R"

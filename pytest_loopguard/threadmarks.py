@@ -9,7 +9,11 @@ callback. Per loop thread (by `threading.get_ident()`) this keeps:
   CPU time since then barely ran (`barely_ran`): it slept, or got no CPU;
 - schedstat marks: the watchdog's at its wake-ups and one at activation
   (`note`, `activate`), the loop thread's own as stretches start
-  (`mark_start`), one inside each long stretch (`mark_inside`).
+  (`mark_start`), and its looks at each long stretch (`mark_inside`): the
+  first is the stretch's inside mark; each also reads whether the thread is
+  blocked. A thread blocked at two looks that did not run in between slept
+  throughout, so what its wait counter grew by then is not CPU wait
+  (`schedstat` says why the kernel may count it) and is left out.
 
 `_account` turns them and the GC pauses into a stretch's `StretchAccount` and
 the most CPU wait the stretch can hold, and `judge_ended`/`judge_under_way`
@@ -59,10 +63,13 @@ from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.gcpauses import GcPauses
 from pytest_loopguard.schedstat import SchedStat, ThreadTimes
 
-__all__ = ["MIN_CPU_FRACTION", "Judgement", "ThreadMarks"]
+__all__ = ["MAX_ASLEEP_RUN_SECONDS", "MIN_CPU_FRACTION", "Judgement", "ThreadMarks"]
 
 # A stall without a sample counts only if its thread used this much of the threshold in CPU.
 MIN_CPU_FRACTION = 0.5
+# A thread blocked at two looks that ran less than this in between never woke to run: a
+# thread waiting for the GIL or a lock must run to take it, however starved.
+MAX_ASLEEP_RUN_SECONDS = 0.00005
 
 
 class Judgement(NamedTuple):
@@ -71,6 +78,28 @@ class Judgement(NamedTuple):
     account: StretchAccount
     most_cpu_wait_seconds: float | None
     counted: bool
+
+
+class _Looks:
+    """The watchdog's looks at one long stretch: its first mark, the latest, the sleep's wait."""
+
+    __slots__ = ("stretch", "first", "last", "last_blocked", "asleep_wait")
+
+    def __init__(self, stretch: int, mark: ThreadMark, blocked: bool | None) -> None:
+        self.stretch = stretch
+        self.first = self.last = mark
+        self.last_blocked = blocked
+        self.asleep_wait = 0.0  # wait counted while the thread slept: not CPU wait
+
+    def add(self, mark: ThreadMark, blocked: bool | None) -> None:
+        """Take a later look; count the wait since the last one if the thread slept throughout."""
+        last = self.last.times
+        if (
+            blocked and self.last_blocked
+            and mark.times.on_cpu_seconds - last.on_cpu_seconds < MAX_ASLEEP_RUN_SECONDS
+        ):
+            self.asleep_wait += max(0.0, mark.times.cpu_wait_seconds - last.cpu_wait_seconds)
+        self.last, self.last_blocked = mark, blocked
 
 
 class ThreadMarks:
@@ -93,7 +122,7 @@ class ThreadMarks:
         self._native: dict[int, int] = {}  # thread id -> native id, for schedstat
         self._before: dict[int, ThreadMark] = {}  # the watchdog's and activation's
         self._started: dict[int, ThreadMark] = {}  # the loop thread's, as stretches start
-        self._inside: dict[int, tuple[int, ThreadMark]] = {}  # (stretch, mark) seen long
+        self._inside: dict[int, _Looks] = {}  # the watchdog's looks at a stretch seen long
 
     def knows(self, thread_id: int) -> bool:
         """Tell whether the thread's CPU clock is noted."""
@@ -143,13 +172,19 @@ class ThreadMarks:
             self._mark(self._before, thread_id, now)
 
     def mark_inside(self, thread_id: int, stretch: int, now: float) -> None:
-        """Read schedstat once per long stretch, when the watchdog first sees it long."""
-        seen = self._inside.get(thread_id)
-        if seen is not None and seen[0] == stretch:
+        """Read schedstat and whether the thread is blocked, at each look at a long stretch."""
+        native = self._native.get(thread_id)
+        if native is None:
             return
-        times = self._read(thread_id)
-        if times is not None:
-            self._inside[thread_id] = (stretch, ThreadMark(now, times))
+        times = self._schedstat.read(native)
+        if times is None:
+            return
+        mark, blocked = ThreadMark(now, times), self._schedstat.blocked(native)
+        looks = self._inside.get(thread_id)
+        if looks is None or looks.stretch != stretch:
+            self._inside[thread_id] = _Looks(stretch, mark, blocked)
+        else:
+            looks.add(mark, blocked)
 
     def mark_start(self, thread_id: int, now: float, fresh: float = 0.0) -> float:
         """Take the calling loop thread's mark as a stretch starts; return when the next is due.
@@ -172,15 +207,17 @@ class ThreadMarks:
     ) -> tuple[StretchAccount, float | None]:
         """Return the stretch's account and the most CPU wait it can hold (None: unknown)."""
         final = self._read(thread_id)
-        inside_mark = self._inside.get(thread_id)
-        inside = inside_mark[1] if inside_mark is not None and inside_mark[0] == stretch else None
+        looks = self._inside.get(thread_id)
+        inside, asleep = None, 0.0
+        if looks is not None and looks.stretch == stretch and start <= looks.first.at_seconds <= end:
+            inside, asleep = looks.first, looks.asleep_wait
         before = _latest(self._before.get(thread_id), self._started.get(thread_id))
         gc = self._gc.overlap(thread_id, start, end)
         stretch_account = account(
             start, end, before, inside, final,
-            gc.automatic_seconds, gc.explicit_seconds, gc.explicit_stack,
+            gc.automatic_seconds, gc.explicit_seconds, gc.explicit_stack, asleep,
         )
-        return stretch_account, most_cpu_wait(start, end, before, inside, final)
+        return stretch_account, most_cpu_wait(start, end, before, inside, final, asleep)
 
     def judge_ended(
         self, thread_id: int, stretch: int, start: float, end: float, sampled: bool,

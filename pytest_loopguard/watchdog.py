@@ -5,8 +5,9 @@ detector (`WATCHDOG_NAME`) calls `look` at each wake-up. It samples the stack
 of every loop busy for more than half the threshold, every min(threshold/4,
 10 ms) for as long as the stretch lasts; the samples name the line blocking
 *now*, and the most sampled one becomes `Stall.blocking_frame`. It notes the
-other loop threads' CPU time and schedstat (`ThreadMarks.note`), and reads
-schedstat once inside each long stretch. Otherwise the watchdog sleeps until
+other loop threads' CPU time and schedstat (`ThreadMarks.note`), and at each
+look at a long stretch reads its thread's schedstat and whether it is blocked
+(`ThreadMarks.mark_inside`). Otherwise the watchdog sleeps until
 the earliest moment a stretch under way could need a sample, and never longer
 than half the threshold (a loop may start meanwhile; it tells nobody). The
 loop threads never wake it and take no lock on the hot path, so a healthy loop

@@ -65,6 +65,7 @@ class FakeSchedStat:
         self.cpu = cpu
         self.waited = 0.0
         self.reads = 0  # each costs a real detector three syscalls
+        self.asleep = False  # what `blocked` says of every thread
 
     def read(self, native_id: int | None) -> ThreadTimes | None:
         self.reads += 1
@@ -75,9 +76,17 @@ class FakeSchedStat:
         self.cpu.starve(seconds)
         self.waited += seconds
 
+    def blocked(self, native_id: int) -> bool | None:
+        return self.asleep
+
     def sleep(self, seconds: float) -> None:
         """Let wall time pass during which the thread slept in a blocking call."""
         self.cpu.starve(seconds)
+
+    def sleep_counted_as_wait(self, seconds: float) -> None:
+        """Let the thread sleep while its wait counter grows, as Linux 6.18 was seen to count."""
+        self.cpu.starve(seconds)
+        self.waited += seconds
 
 
 class FakeFrames:

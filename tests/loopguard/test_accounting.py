@@ -141,6 +141,42 @@ def test_schedstat_where_absent_or_unreadable_says_so(content):
     assert not stat.available
 
 
+@pytest.mark.parametrize(
+    ("content", "blocked"),
+    [
+        (b"9 (python3) S 1 9 9 0 -1", True),
+        (b"9 (a (b) R) D 1 9", True),  # a thread name may hold spaces and parentheses
+        (b"9 (worker) R 1 9 9", False),
+        (b"9 (worker) t 1 9", True),  # stopped by a debugger
+        (None, None),
+        (b"garbage", None),
+    ],
+)
+def test_schedstat_tells_a_blocked_thread_from_its_stat_file(content, blocked):
+    files = {"/proc/7/schedstat": b"1 2 3\n", "/proc/7/task/9/stat": content}
+    assert SchedStat(read=files.get, pid=7).blocked(9) is blocked
+
+
+@pytest.mark.skipif(not SchedStat().available, reason="no /proc/<pid>/task/<tid>/schedstat")
+def test_a_real_sleeping_thread_is_blocked_and_a_computing_one_is_not():
+    stat = SchedStat()
+    asleep = threading.Event()
+    natives: list[int] = []
+
+    def sleeper() -> None:
+        natives.append(threading.get_native_id())
+        asleep.set()
+        time.sleep(0.5)
+
+    thread = threading.Thread(target=sleeper)
+    thread.start()
+    asleep.wait()
+    time.sleep(0.05)  # well inside its sleep
+    assert stat.blocked(natives[0]) is True
+    assert stat.blocked(threading.get_native_id()) is False  # this thread runs
+    thread.join()
+
+
 @pytest.mark.skipif(not SchedStat().available, reason="no /proc/<pid>/task/<tid>/schedstat")
 def test_schedstat_of_a_real_thread_grows_while_it_computes_not_while_it_sleeps():
     stat = SchedStat()

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from pytest_loopguard.records import (
-    record_to_starved,
     record_to_stall,
+    record_to_starved,
     report_document,
     stall_to_record,
     starved_to_record,
