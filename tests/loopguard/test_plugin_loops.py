@@ -158,9 +158,11 @@ def test_xdist_gives_the_same_failures_and_summary(pytester: pytest.Pytester) ->
     assert [sorted((r["test_id"], r["line"]) for r in d["stalls"]) for d in documents] == [
         sorted((f"test_stalls.py::test_blocks[{s}]", 4) for s in ("0.1", "0.2", "0.3"))
     ] * 2
-    # Every stall was sampled (time.sleep releases the GIL): none dismissed as starvation.
-    assert [d["starved"] for d in documents] == [0, 0]
-    assert "not counted" not in plain.stdout.str() + spread.stdout.str()
+    # Every stall was sampled (time.sleep releases the GIL): none dismissed as starvation. On a
+    # loaded machine the test that does not block may have a stretch dismissed, rightly.
+    for document in documents:
+        dismissed = {record["test_id"] for record in document["starved_stretches"]}
+        assert dismissed <= {"test_stalls.py::test_blocks[0.0]"}, document
 
 
 # A C call that keeps the GIL and sleeps: without schedstat, to the detector, the process
@@ -231,7 +233,7 @@ def test_with_schedstat_a_gil_holding_sleep_is_a_stall_not_starvation(
     result.stdout.fnmatch_lines(["*no sample of the loop thread could be taken*",
                                  "cure: the loop thread was waiting in a blocking call*"])
     document = json.loads((pytester.path / "stalls.json").read_text())
-    assert document["starved"] == 0
+    # Both sleeps are stalls; another stretch may be dismissed on a loaded machine, rightly.
     assert [r["stall_kind"] for r in document["stalls"]] == ["waiting", "waiting"]
 
 
@@ -287,7 +289,7 @@ def test_a_gil_holding_sleep_after_cpu_wait_before_its_stretch_is_a_stall(
     pytester.makeconftest(FAKE_WAIT_CONFTEST)
     result = run(pytester, "--loopguard=50ms", "--loopguard-report=stalls.json")
     document = json.loads((pytester.path / "stalls.json").read_text())
-    assert (document["starved"], len(document["stalls"])) == (0, 1), result.stdout.str()
+    assert len(document["stalls"]) == 1, result.stdout.str()
     [record] = document["stalls"]
     assert record["stall_kind"] == "waiting"
     assert record["duration_ms"] >= 300
