@@ -97,10 +97,12 @@ def discover(paths: Sequence[str], exclude: Sequence[str], gitignore: bool = Tru
         path = os.path.normpath(raw)
         if stat.S_ISDIR(info.st_mode):
             ignored = _git_ignored(path) if gitignore else frozenset()
-            candidates = sorted(_walk(path, exclude, ignored, problems))
-        else:
-            candidates = [] if is_excluded(path, exclude) else [path]
-            stats.update((candidate, info) for candidate in candidates)
+            candidates: Sequence[str] = sorted(_walk(path, exclude, ignored, problems))
+        elif exclude and is_excluded(path, exclude):
+            continue
+        else:  # a named file: the common case with thousands of paths (pre-commit, xargs)
+            stats[path] = info
+            candidates = (path,)
         for candidate in candidates:
             key = _absolute(candidate, cwd)
             if key not in seen:

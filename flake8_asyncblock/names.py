@@ -62,6 +62,12 @@ class Names:
         self._members: dict[ast.AST, dict] = {}
         self._self_types: dict[tuple[ast.AST, str], str | None] = {}
         self._inits: dict[ast.AST, tuple[list[Frame], dict[str, list[ast.expr | None]]] | None] = {}
+        # A name's meaning from a scope, and what class an expression is or makes, depend only
+        # on the scope (its frame, whose enclosing frames are fixed): the rules and the
+        # summaries ask for both for every call, so each is looked up once per scope.
+        self._lookups: dict[tuple[str, Frame], Binding] = {}
+        self._owners: dict[tuple[object, Frame], ast.ClassDef | None] = {}
+        self._settling = 0  # inside `_settle`, a name being settled reads as OPAQUE: not kept
         self._any_attribute, self._by_argument = _patterns(constructors)
 
     def qualified_name(self, expr: ast.AST) -> str | None:
@@ -115,6 +121,9 @@ class Names:
         Handles `f` (also through `g = f`), `self.f` in a method of the class
         defining `f`, and `Cls.f`.
         """
+        if isinstance(expr, ast.Attribute):  # the owner, as `owner` finds it (and keeps it)
+            owner = self.owner(expr.value)
+            return self._member(owner, expr.attr, self.scope.frames[:1], set()) if owner else None
         return self._definition(expr, self.scope.frames)
 
     def method(self, owner: ast.ClassDef, name: str) -> ast.AST | None:
@@ -124,11 +133,17 @@ class Names:
     def owner(self, expr: ast.AST) -> ast.ClassDef | None:
         """Return the class of this module that `expr` is, or is an instance of (`self`, `c = Client()`)."""
         frames = self.scope.frames
+        key = (expr.id if isinstance(expr, ast.Name) else expr, frames[-1])  # a name means one thing per scope
+        try:
+            return self._owners[key]
+        except KeyError:
+            pass
         found = (
             self._definition(expr, frames) or self._self_class(expr, frames)
             or self._instance_class(expr, frames)
         )
-        return found if isinstance(found, ast.ClassDef) else None
+        owner = self._owners[key] = found if isinstance(found, ast.ClassDef) else None
+        return owner
 
     def members(self, owner: ast.ClassDef) -> frozenset[str]:
         """Return the names the body of the class `owner` binds (methods, attributes, ...)."""
@@ -291,6 +306,15 @@ class Names:
         return types.pop() if len(types) == 1 else None
 
     def _lookup(self, name: str, frames: list[Frame]) -> Binding:
+        key = (name, frames[-1])
+        found = self._lookups.get(key)
+        if found is None:
+            found = self._find(name, frames)
+            if not self._settling:
+                self._lookups[key] = found
+        return found
+
+    def _find(self, name: str, frames: list[Frame]) -> Binding:
         index = len(frames) - 1
         innermost = True
         while index >= 0:
@@ -329,7 +353,11 @@ class Names:
                 symbols[name] = mark
                 return mark
         symbols[name] = OPAQUE  # a cycle such as `a = b; b = a` stays unknown
-        meanings = {self._meaning(b, frames) for b in entry}
+        self._settling += 1
+        try:
+            meanings = {self._meaning(b, frames) for b in entry}
+        finally:
+            self._settling -= 1
         if len(meanings) > 1:
             meanings.discard(_NONE)  # `except ImportError: requests = None`
         meaning = meanings.pop() if len(meanings) == 1 else OPAQUE

@@ -54,6 +54,7 @@ class Rewrite:
     """The fixed text of a file, ready to write, and what it replaces."""
 
     data: bytes
+    #: The unified diff, made only in diff mode ("" with --fix, which never prints it).
     diff: str
     findings_before: tuple[Finding, ...]
     left_before: tuple[str, ...]

@@ -108,7 +108,7 @@ def _fixed(source: Source, tree: ast.Module, violations: list[Violation],
     if len(after) != len(violations) - len(result.applied):
         notes += (f"{path}: fixes discarded: the rewrite did not remove the findings",)
         return FileResult(path, findings, left=reasons, notes=notes)
-    diff = unified_diff(source.text, result.source, path)
+    diff = unified_diff(source.text, result.source, path) if job.mode == "diff" else ""
     rewrite = Rewrite(result.source.encode(source.encoding), diff, findings, reasons)
     shown = _findings(path, result.source, after) if job.mode == "fix" else findings
     gone = Counter(v.code for v in violations) - Counter(v.code for v in after)

@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from flake8_asyncblock.cli import main
+from flake8_asyncblock.job import Job
+from flake8_asyncblock.runner import analyse
+from flake8_asyncblock.settings import Settings
+from flake8_asyncblock.source import decode
 
 LINES = ["import time", "", "", "async def poll():", "    time.sleep(1)", "    return 1"]
 CASES = {
@@ -53,3 +57,13 @@ def test_diff_with_another_format_is_a_usage_error(
     (tmp_path / "app.py").write_text("\n".join(LINES) + "\n", encoding="utf-8")
     assert main(["check", "--diff", "--format", "json"]) == 2
     assert "--diff prints a unified diff" in capsys.readouterr().err
+
+
+def test_only_diff_mode_makes_a_diff() -> None:
+    """--fix never prints the diff, and on a file of many fixes making one costs about a percent."""
+    source = decode("app.py", b"import time\n\n\nasync def poll():\n    time.sleep(1)\n")
+    rewrites = {mode: analyse(source, Job(frozenset({"ABL100"}), Settings(), mode)).rewrite
+                for mode in ("fix", "diff")}
+    assert rewrites["fix"] is not None and rewrites["diff"] is not None
+    assert rewrites["fix"].diff == "" and rewrites["fix"].data == rewrites["diff"].data
+    assert rewrites["diff"].diff.startswith("--- a/app.py\n+++ b/app.py\n")
