@@ -52,6 +52,7 @@ from pytest_loopguard.frames import capture_stack, default_is_user_frame
 from pytest_loopguard.gcpauses import GcPauses
 from pytest_loopguard.probes import make_probes
 from pytest_loopguard.probes.hub import Finding, WatchedLoop
+from pytest_loopguard.probes.state import NO_MARK
 from pytest_loopguard.schedstat import SchedStat
 from pytest_loopguard.stall import StackFrame, StarvedStretch
 from pytest_loopguard.threadmarks import ThreadMarks
@@ -118,6 +119,9 @@ class StallDetector:
                 )
             value = float(value)
             self._wake.set()  # the watchdog may be sleeping for half the old threshold
+            # A running loop's next mark was timed by the old threshold: take it at once.
+            for state in tuple(getattr(self, "_closers", ())):
+                state.mark_due = NO_MARK
         object.__setattr__(self, name, value)
 
     def start(self) -> None:

@@ -18,7 +18,8 @@ else of the detector. What a probe may rely on:
   the clock has passed `state.mark_due` (and always at a run's first stretch),
   has the detector note that thread's schedstat then, unless its latest note
   is recent enough; it returns the next `mark_due`. A loop iteration pays one
-  float comparison for it.
+  float comparison for it. The detector resets `mark_due` of every watched loop
+  when the threshold changes.
 - `watched_loops()` returns the states shown to the watchdog now.
 - `record(finding)` hands a finished finding to the detector, from any thread;
   `drain()` gives it to the guard. A `Stall` today; a probe that records

@@ -47,6 +47,26 @@ def test_the_age_of_a_mark_is_judged_by_the_threshold_of_the_run(detector, clock
     assert schedstat.reads == 2
 
 
+def test_a_lowered_threshold_times_the_next_mark_of_a_loop_already_running(
+    detector, clock, schedstat
+):
+    # A loop that runs across tests (a live server's): its next mark was due by the old
+    # threshold, a quarter of which is ten times the new one's.
+    detector.threshold_seconds = 10 * THRESHOLD
+    reads = []
+
+    async def main() -> None:
+        await asyncio.sleep(0)
+        reads.append(schedstat.reads)
+        detector.threshold_seconds = THRESHOLD
+        clock.advance(FRESH_SECONDS * 2)
+        await asyncio.sleep(0)  # this stretch starts with a mark
+        reads.append(schedstat.reads)
+
+    run(main())
+    assert reads[1] == reads[0] + 1
+
+
 def test_a_new_thread_never_uses_the_mark_of_another(detector, schedstat):
     def loop_in_a_thread() -> None:
         worker = threading.Thread(target=run, args=(asyncio.sleep(0),))
