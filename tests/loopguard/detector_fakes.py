@@ -111,6 +111,26 @@ def run(coro) -> None:
     asyncio.run(coro)
 
 
+def sleep_the_kernel_counts_as_wait(
+    detector: StallDetector, schedstat: FakeSchedStat, runs_between: float
+) -> None:
+    """A 200 ms sleep looked at every 20 ms, with Linux 6.18's count of it as run-queue wait."""
+
+    async def main() -> None:
+        detector.sample()
+        schedstat.asleep = True
+        schedstat.sleep(0.06)
+        for _ in range(10):
+            detector.sample()  # a look at the long stretch: asleep
+            schedstat.sleep_counted_as_wait(0.02)
+            schedstat.cpu.lost -= runs_between  # the CPU time it used between two looks
+        detector.sample()
+        schedstat.asleep = False
+        await asyncio.sleep(0)
+
+    run(main())
+
+
 def write_app(tmp_path) -> str:
     path = tmp_path / "app.py"
     path.write_text("def work():\n    total = crunch(1)\n    total += crunch(2)\n")

@@ -6,7 +6,14 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
-from detector_fakes import THRESHOLD, FakeSchedStat, run, started, write_app
+from detector_fakes import (
+    THRESHOLD,
+    FakeSchedStat,
+    run,
+    sleep_the_kernel_counts_as_wait,
+    started,
+    write_app,
+)
 
 from pytest_loopguard.detector import StallDetector
 from pytest_loopguard.gcpauses import GcPauses
@@ -57,29 +64,11 @@ def test_a_blocking_sleep_under_load_is_still_a_stall_that_waited(
     assert not stall.gc_only
 
 
-def _sleep_the_kernel_counts_as_wait(detector, schedstat, runs_between: float) -> None:
-    """A 200 ms sleep looked at every 20 ms, with Linux 6.18's count of it as run-queue wait."""
-
-    async def main():
-        detector.sample()
-        schedstat.asleep = True
-        schedstat.sleep(0.06)
-        for _ in range(10):
-            detector.sample()  # a look at the long stretch: asleep
-            schedstat.sleep_counted_as_wait(0.02)
-            schedstat.cpu.lost -= runs_between  # the CPU time it used between two looks
-        detector.sample()
-        schedstat.asleep = False
-        await asyncio.sleep(0)
-
-    run(main())
-
-
 def test_a_sleep_the_kernel_counts_as_cpu_wait_is_still_a_stall(
     detector, frames, schedstat, tmp_path
 ):
     frames.show((write_app(tmp_path), 2, "work"))
-    _sleep_the_kernel_counts_as_wait(detector, schedstat, runs_between=0.0)
+    sleep_the_kernel_counts_as_wait(detector, schedstat, runs_between=0.0)
     [stall] = detector.drain()
     assert stall.duration_seconds == pytest.approx(0.26)
     assert stall.cpu_wait_seconds == pytest.approx(0.0)
@@ -93,7 +82,7 @@ def test_wait_between_looks_at_a_blocked_thread_that_ran_is_cpu_wait(
     # Blocked at each look but running in between (a starved thread taking the GIL back):
     # its wait counter is believed.
     frames.show((write_app(tmp_path), 2, "work"))
-    _sleep_the_kernel_counts_as_wait(detector, schedstat, runs_between=0.001)
+    sleep_the_kernel_counts_as_wait(detector, schedstat, runs_between=0.001)
     assert detector.drain() == []
     assert detector.starved == 1
 

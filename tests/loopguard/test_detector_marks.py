@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from detector_fakes import THRESHOLD, run
+from detector_fakes import THRESHOLD, run, sleep_the_kernel_counts_as_wait
 
 # Loop runs this close together share one mark: a quarter of the threshold.
 FRESH_SECONDS = THRESHOLD / 4
@@ -65,6 +65,18 @@ def test_a_lowered_threshold_times_the_next_mark_of_a_loop_already_running(
 
     run(main())
     assert reads[1] == reads[0] + 1
+
+
+def test_a_new_loops_long_stretch_never_takes_the_looks_at_an_old_loops(
+    detector, clock, schedstat
+):
+    # Each test's loop is new; the watchdog's looks at the last loop's long stretch must not
+    # pass for this loop's: the sleep the kernel counts as wait is told only from its own.
+    for _ in range(2):
+        sleep_the_kernel_counts_as_wait(detector, schedstat, runs_between=0.0)
+        clock.advance(1.0)
+    assert [stall.kind for stall in detector.drain()] == ["waiting", "waiting"]
+    assert detector.starved == 0
 
 
 def test_a_new_thread_never_uses_the_mark_of_another(detector, schedstat):
