@@ -25,9 +25,9 @@ import os
 from collections.abc import Callable
 from typing import NamedTuple
 
-__all__ = ["SchedStat", "ThreadTimes", "read_proc_file"]
+__all__ = ["NS", "SchedStat", "ThreadTimes", "read_proc_file"]
 
-NS = 1e-9
+NS = 1e-9  # the counters' unit, in seconds
 # Bound at import, before a test's patcher of `os` (blockbuster raises on os.read in a loop)
 # can wrap them: reading /proc is the detector's own non-blocking work on the loop thread.
 _os_open, _os_read, _os_close = os.open, os.read, os.close

@@ -11,8 +11,8 @@ callback. Per loop thread (by `threading.get_ident()`) this keeps:
   (`note`, `activate`), the loop thread's own as stretches start
   (`mark_start`), and its looks at each long stretch (`mark_inside`): the
   first is the stretch's inside mark; each also reads whether the thread is
-  blocked. A thread blocked at two looks that did not run in between slept
-  throughout, so what its wait counter grew by then is not CPU wait
+  blocked. A thread blocked at two looks that used no CPU time in between
+  slept throughout, so what its wait counter grew by then is not CPU wait
   (`schedstat` says why the kernel may count it) and is left out.
 
 `_account` turns them and the GC pauses into a stretch's `StretchAccount` and
@@ -61,15 +61,12 @@ from pytest_loopguard.accounting import (
 )
 from pytest_loopguard.cputime import ThreadCpuClock
 from pytest_loopguard.gcpauses import GcPauses
-from pytest_loopguard.schedstat import SchedStat, ThreadTimes
+from pytest_loopguard.schedstat import NS, SchedStat, ThreadTimes
 
-__all__ = ["MAX_ASLEEP_RUN_SECONDS", "MIN_CPU_FRACTION", "Judgement", "ThreadMarks"]
+__all__ = ["MIN_CPU_FRACTION", "Judgement", "ThreadMarks"]
 
 # A stall without a sample counts only if its thread used this much of the threshold in CPU.
 MIN_CPU_FRACTION = 0.5
-# A thread blocked at two looks that ran less than this in between never woke to run: a
-# thread waiting for the GIL or a lock must run to take it, however starved.
-MAX_ASLEEP_RUN_SECONDS = 0.00005
 
 
 class Judgement(NamedTuple):
@@ -92,12 +89,15 @@ class _Looks:
         self.asleep_wait = 0.0  # wait counted while the thread slept: not CPU wait
 
     def add(self, mark: ThreadMark, blocked: bool | None) -> None:
-        """Take a later look; count the wait since the last one if the thread slept throughout."""
+        """Take a later look; count the wait since the last one if the thread slept throughout.
+
+        Blocked at both looks and not a nanosecond on a CPU in between: it never woke. A
+        thread waiting for the GIL is blocked at a look too, but it is woken at least every
+        switch interval (5 ms) and runs to check the GIL, or is still runnable at the next look.
+        """
         last = self.last.times
-        if (
-            blocked and self.last_blocked
-            and mark.times.on_cpu_seconds - last.on_cpu_seconds < MAX_ASLEEP_RUN_SECONDS
-        ):
+        ran = mark.times.on_cpu_seconds - last.on_cpu_seconds
+        if blocked and self.last_blocked and ran < NS:
             self.asleep_wait += max(0.0, mark.times.cpu_wait_seconds - last.cpu_wait_seconds)
         self.last, self.last_blocked = mark, blocked
 
