@@ -129,17 +129,23 @@ def test_a_new_version_never_reads_the_old_ones_cache(tree: Path) -> None:
 
 HELPER = "import time\n\n\ndef wait():\n    time.sleep(1)\n"
 NOT_BLOCKING = "import time\n\n\ndef wait():\n    return time.monotonic()\n"
+CALLER = "from shop.util import wait\n\n\nasync def main():\n    wait()\n"
 
 
-def test_editing_an_imported_helper_module_rechecks_its_callers(tmp_path: Path) -> None:
-    """app.py's ABL200 comes from util.py's summary: app.py itself never changes."""
+def make_shop(tmp_path: Path, util: str, app: str = CALLER) -> Path:
+    """Write a project whose package `shop` has util.py and app.py, app.py calling util.wait."""
     (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
     package = tmp_path / "shop"
     package.mkdir()
     (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "util.py").write_text(HELPER, encoding="utf-8")
-    (package / "app.py").write_text("from shop.util import wait\n\n\nasync def main():\n    wait()\n",
-                                    encoding="utf-8")
+    (package / "util.py").write_text(util, encoding="utf-8")
+    (package / "app.py").write_text(app, encoding="utf-8")
+    return package
+
+
+def test_editing_an_imported_helper_module_rechecks_its_callers(tmp_path: Path) -> None:
+    """app.py's ABL200 comes from util.py's summary: app.py itself never changes."""
+    package = make_shop(tmp_path, HELPER)
 
     def run() -> str:
         result = asyncblock("--select", "ABL200", "shop", cwd=tmp_path)
@@ -230,13 +236,8 @@ def imported(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], s
 
 @pytest.mark.parametrize("select", [(), ("--select", "ABL100")])  # with and without the ABL2xx pass
 def test_a_run_the_cache_answers_imports_no_rule(tmp_path: Path, select: tuple[str, ...]) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
-    package = tmp_path / "shop"
-    package.mkdir()
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "util.py").write_text(HELPER, encoding="utf-8")
-    (package / "app.py").write_text("import time\nfrom shop.util import wait\n\n\nasync def main():\n"
-                                    "    wait()\n    time.sleep(1)\n", encoding="utf-8")
+    make_shop(tmp_path, HELPER, "import time\nfrom shop.util import wait\n\n\nasync def main():\n"
+              "    wait()\n    time.sleep(1)\n")
     cold, cold_names = imported(*select, "shop", cwd=tmp_path)
     assert cold.returncode == 1 and "flake8_asyncblock.registry" in cold_names  # the check ran
     warm, names = imported(*select, "shop", cwd=tmp_path)
@@ -264,13 +265,7 @@ def test_a_run_the_cache_answers_over_named_files_imports_nothing_it_does_not_us
 
 def test_a_lost_deferred_file_costs_only_time(tmp_path: Path) -> None:
     """The summaries' file is read only to link again; without it the summaries are made anew."""
-    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
-    package = tmp_path / "shop"
-    package.mkdir()
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "util.py").write_text(HELPER, encoding="utf-8")
-    (package / "app.py").write_text("from shop.util import wait\n\n\nasync def main():\n    wait()\n",
-                                    encoding="utf-8")
+    package = make_shop(tmp_path, HELPER)
     assert "ABL200" in asyncblock("shop", cwd=tmp_path).stdout
     [deferred] = (tmp_path / ".asyncblock_cache").rglob("*-deferred")
     deferred.unlink()
@@ -318,13 +313,7 @@ class _NoObjects(pickle.Unpickler):
 
 def test_the_store_keeps_plain_values_for_files_that_report_nothing(tmp_path: Path) -> None:
     """Result and summary objects cost most of a warm run's load; the store keeps none of a clean file's."""
-    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
-    package = tmp_path / "shop"
-    package.mkdir()
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "util.py").write_text(NOT_BLOCKING, encoding="utf-8")
-    (package / "app.py").write_text("from shop.util import wait\n\n\nasync def main():\n    wait()\n",
-                                    encoding="utf-8")
+    make_shop(tmp_path, NOT_BLOCKING)
     for select in ((), ("--select", "ABL100")):  # with the ABL2xx pass, and the direct rules alone
         assert asyncblock(*select, "shop", cwd=tmp_path).returncode == 0
     for store in stores(tmp_path):
@@ -334,13 +323,7 @@ def test_the_store_keeps_plain_values_for_files_that_report_nothing(tmp_path: Pa
 
 def test_a_warm_run_reads_no_summary_even_with_files_to_check_again(tmp_path: Path) -> None:
     """The chains are kept with the files they make check again: the deferred file stays unread."""
-    (tmp_path / "pyproject.toml").write_text("[tool.asyncblock]\n", encoding="utf-8")
-    package = tmp_path / "shop"
-    package.mkdir()
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "util.py").write_text(HELPER, encoding="utf-8")
-    (package / "app.py").write_text("from shop.util import wait\n\n\nasync def main():\n    wait()\n",
-                                    encoding="utf-8")
+    package = make_shop(tmp_path, HELPER)
     first = asyncblock("shop", cwd=tmp_path)
     assert "shop/app.py:5:5: ABL200" in first.stdout
     [deferred] = (tmp_path / ".asyncblock_cache").rglob("*-deferred")
