@@ -28,7 +28,7 @@ relies on exactly this)::
     marks.activate(thread_id, fresh)       # on the loop thread: a new loop or thread
     marks.knows(thread_id)                 # its CPU clock is noted
     marks.note(skip, now)                  # the watchdog: all threads but `skip`
-    marks.mark_inside(thread_id, stretch, now)  # the watchdog: a stretch seen long
+    marks.mark_inside(thread_id, stretch, since, now)  # the watchdog: a stretch seen long
     marks.mark_start(thread_id, now, fresh)  # on the loop thread: a stretch starts; -> next due
     marks.judge_ended(thread_id, stretch, start, end, sampled, threshold)  # on the loop thread: a Judgement
     marks.judge_under_way(thread_id, stretch, start, now, threshold)  # at a phase end
@@ -171,8 +171,12 @@ class ThreadMarks:
                 noted[thread_id] = (handle, cpu)
             self._mark(self._before, thread_id, now)
 
-    def mark_inside(self, thread_id: int, stretch: int, now: float) -> None:
-        """Read schedstat and whether the thread is blocked, at each look at a long stretch."""
+    def mark_inside(self, thread_id: int, stretch: int, since: float, now: float) -> None:
+        """Read schedstat and whether the thread is blocked, at each look at a long stretch.
+
+        `since` is the stretch's start: each loop numbers its stretches from 0, so looks
+        taken before it were at another loop's stretch of the same number.
+        """
         native = self._native.get(thread_id)
         if native is None:
             return
@@ -181,7 +185,7 @@ class ThreadMarks:
             return
         mark, blocked = ThreadMark(now, times), self._schedstat.blocked(native)
         looks = self._inside.get(thread_id)
-        if looks is None or looks.stretch != stretch:
+        if looks is None or looks.stretch != stretch or looks.first.at_seconds < since:
             self._inside[thread_id] = _Looks(stretch, mark, blocked)
         else:
             looks.add(mark, blocked)

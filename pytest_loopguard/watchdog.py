@@ -49,7 +49,7 @@ def look(
     """Look at every running loop once; return how long to sleep until the next look."""
     limit = threshold * SAMPLE_AFTER_FRACTION
     delay = limit
-    long_stretches: list[tuple[WatchedLoop, int]] = []
+    long_stretches: list[tuple[WatchedLoop, int, float]] = []  # (loop, stretch, its start)
     for state in loops:
         since = state.busy_since
         if since is None:
@@ -57,25 +57,25 @@ def look(
         stretch = state.stretch
         busy = now - since
         if busy > limit:
-            long_stretches.append((state, stretch))
+            long_stretches.append((state, stretch, since))
         elif limit - busy < delay:
             delay = limit - busy
-    marks.note({state.thread_id for state, _ in long_stretches}, now)
+    marks.note({state.thread_id for state, _, _ in long_stretches}, now)
     if long_stretches:
-        for state, stretch in long_stretches:
-            marks.mark_inside(state.thread_id, stretch, now)
+        for state, stretch, since in long_stretches:
+            marks.mark_inside(state.thread_id, stretch, since, now)
         _sample_stacks(long_stretches, frames, is_user_frame)
         delay = min(threshold / 4, MAX_SAMPLE_INTERVAL_SECONDS)
     return max(delay, MIN_WAKE_INTERVAL_SECONDS)
 
 
 def _sample_stacks(
-    long_stretches: list[tuple[WatchedLoop, int]],
+    long_stretches: list[tuple[WatchedLoop, int, float]],
     frames: Callable[[], dict[int, Any]],
     is_user_frame: Callable[[str], bool],
 ) -> None:
     current = frames()
-    for state, stretch in long_stretches:
+    for state, stretch, _ in long_stretches:
         frame = current.get(state.thread_id)
         if frame is None:
             continue

@@ -59,7 +59,7 @@ class WatchedLoop(Protocol):
     kind: LoopKind
     thread_id: int  # the thread the loop runs in
     busy_since: float | None  # clock time the current busy stretch began; None: polling
-    stretch: int  # bumped at the start of each busy stretch; never repeats in a process
+    stretch: int  # bumped at the start of each busy stretch
     cpu_checked_in: int | None  # the hub's: thread whose CPU clock it checked for this loop
     mark_due: float  # clock time after which a stretch's start calls `Hub.stretch_starts`
 

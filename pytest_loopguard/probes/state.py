@@ -26,7 +26,6 @@ garbage collection is recorded as `gc_only`.
 
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 import time
@@ -39,7 +38,7 @@ from pytest_loopguard.probes.debugger import stopped_since
 from pytest_loopguard.probes.hub import Hub
 from pytest_loopguard.stall import LoopKind, StackFrame, Stall
 
-__all__ = ["NO_MARK", "STRETCHES_PER_LOOP", "LoopState", "describe"]
+__all__ = ["NO_MARK", "LoopState", "describe"]
 
 # Longest `Stall.running` text; a task repr can carry a long coroutine chain.
 MAX_RUNNING_CHARS = 300
@@ -49,9 +48,6 @@ RECORD_WAIT_SECONDS = 0.05
 MAX_AWAIT_DEPTH = 50
 # `LoopState.mark_due` of a loop whose next stretch must take a mark.
 NO_MARK = float("-inf")
-# Each loop numbers its stretches from its own base, this far from the next loop's.
-STRETCHES_PER_LOOP = 1 << 40
-_FIRST_STRETCHES = itertools.count(0, STRETCHES_PER_LOOP)
 
 
 class LoopState:
@@ -81,9 +77,7 @@ class LoopState:
         self.kind = kind
         self.thread_id = threading.get_ident()
         self.busy_since: float | None = None
-        # Stretch numbers never repeat in a process, across loops too: the detector keys
-        # what it keeps of a long stretch by thread and number (a new loop per test).
-        self.stretch = next(_FIRST_STRETCHES)
+        self.stretch = 0
         # What the loop runs now (a Handle or a task), kept by probes that can afford it.
         self.current: object = None
         # Names what runs, for stalls without a sample; None: describe `current`. Never a
