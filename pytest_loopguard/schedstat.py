@@ -5,8 +5,9 @@ nanoseconds spent on a CPU, nanoseconds spent runnable in a run queue (ready
 to run, but another process had the CPU) and the number of time slices. The
 second one is what an overloaded machine steals from a loop: the detector
 subtracts it from a busy stretch (see `accounting`). Reading it costs a few
-syscalls, so it is read by the watchdog at its wake-ups and once when a
-stretch over the threshold ends, never per callback.
+syscalls, so it is read by the watchdog at its wake-ups and at its looks at a
+long stretch, by a loop thread as a stretch starts when its latest reading has
+grown old, and once when a stretch over the threshold ends; never per callback.
 
 The second counter is not always right: on Linux 6.18 (EEVDF's delayed
 dequeue) a thread that goes to sleep after using more than its share of a
@@ -94,7 +95,7 @@ class SchedStat:
             return None
         # "pid (comm) S ...": the name may hold spaces and parentheses, the fields after not.
         closing = data.rfind(b")")
-        state = data[closing + 2 : closing + 3]
-        if closing < 0 or not state:
+        if closing < 0:
             return None
-        return state != b"R"
+        state = data[closing + 2 : closing + 3]
+        return state != b"R" if state else None
