@@ -58,13 +58,30 @@ from pytest_loopguard.stall import StackFrame, StarvedStretch
 from pytest_loopguard.threadmarks import ThreadMarks
 from pytest_loopguard.watchdog import MAX_SAMPLE_INTERVAL_SECONDS, WATCHDOG_NAME, look
 
-__all__ = ["MARK_AGE_FRACTION", "MAX_STARVED_KEPT", "WATCHDOG_NAME", "StallDetector"]
+__all__ = [
+    "MARK_AGE_FRACTION",
+    "MAX_STARVED_KEPT",
+    "MIN_MARK_AGE_SECONDS",
+    "WATCHDOG_NAME",
+    "StallDetector",
+    "mark_age",
+]
 
 MAX_ERRORS_KEPT = 100
 MAX_STARVED_KEPT = 100
 # A stretch starting later than this fraction of the threshold after its thread's last
-# stretch-start mark takes a new one (`stretch_starts`).
-MARK_AGE_FRACTION = 0.25
+# schedstat mark takes a new one (`stretch_starts`): under load the loop thread waits for a
+# CPU about half of the time, and wait between that mark and the stretch's start counts as
+# its own. A twentieth of the threshold keeps that under 5% (2.5 ms of 100 ms on a loaded
+# two-core machine, against 12 ms with a quarter), for at most 20 reads per threshold.
+MARK_AGE_FRACTION = 0.05
+# ... but never more often than this: at low thresholds the reads would cost more than 1%.
+MIN_MARK_AGE_SECONDS = 0.002
+
+
+def mark_age(threshold_seconds: float) -> float:
+    """Return how old a thread's latest schedstat mark may be for a stretch start to use it."""
+    return max(threshold_seconds * MARK_AGE_FRACTION, MIN_MARK_AGE_SECONDS)
 
 
 class StallDetector:
@@ -241,20 +258,20 @@ class StallDetector:
             return
         state.cpu_checked_in = thread_id
         # Probes call this on the loop's thread; a recent mark of it serves (`stretch_starts`).
-        self._marks.activate(thread_id, self.threshold_seconds * MARK_AGE_FRACTION)
+        self._marks.activate(thread_id, mark_age(self.threshold_seconds))
 
     def stretch_starts(self, state: WatchedLoop) -> float:
         """Take a schedstat mark of the calling loop thread as a stretch starts; return the next due time.
 
         The most CPU wait a stretch can hold counts all the wait since the
         latest mark before it, and a starved watchdog takes none: these marks
-        keep it at most MARK_AGE_FRACTION of the threshold old. A mark of the
+        keep it at most `mark_age` old. A mark of the
         thread that recent, by any loop or the watchdog, serves: at most a few
         reads (3 syscalls each) per threshold per thread, however many loops
         and runs start in it (a test suite starts several per test).
         """
         now = self.clock()
-        fresh = self.threshold_seconds * MARK_AGE_FRACTION
+        fresh = mark_age(self.threshold_seconds)
         try:
             return self._marks.mark_start(state.thread_id, now, fresh)
         except Exception as exc:  # called from the loop's hot path: never raise there

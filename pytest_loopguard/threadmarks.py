@@ -7,7 +7,9 @@ callback. Per loop thread (by `threading.get_ident()`) this keeps:
 - its CPU clock handle and the CPU seconds when the watchdog last noted it
   (`note`): a stretch without a stack sample whose thread used under a given
   CPU time since then barely ran (`barely_ran`): it slept, or got no CPU;
-- schedstat marks: the watchdog's at its wake-ups and one at activation
+- schedstat marks: the watchdog's at its wake-ups, of the threads with no
+  stretch under way (a mark inside a stretch would pass for one before it and
+  hide the wait between its start and the mark), and one at activation
   (`note`, `activate`), the loop thread's own as stretches start
   (`mark_start`), and its looks at each long stretch (`mark_inside`): the
   first is the stretch's inside mark; each also reads whether the thread is
@@ -27,8 +29,8 @@ relies on exactly this)::
     marks = ThreadMarks(clock, cpu_clock, schedstat, gc_pauses)
     marks.activate(thread_id, fresh)       # on the loop thread: a new loop or thread
     marks.knows(thread_id)                 # its CPU clock is noted
-    marks.note(skip, now)                  # the watchdog: all threads but `skip`
-    marks.mark_inside(thread_id, stretch, since, now)  # the watchdog: a stretch seen long
+    marks.note(skip, busy)                 # the watchdog: all threads but `skip`
+    marks.mark_inside(thread_id, stretch, since)  # the watchdog: a stretch seen long
     marks.mark_start(thread_id, now, fresh)  # on the loop thread: a stretch starts; -> next due
     marks.judge_ended(thread_id, stretch, start, end, sampled, threshold)  # on the loop thread: a Judgement
     marks.judge_under_way(thread_id, stretch, start, now, threshold)  # at a phase end
@@ -143,16 +145,19 @@ class ThreadMarks:
             if self._native.get(thread_id) != native:
                 self._native[thread_id] = native
                 self._started.pop(thread_id, None)
-                self._mark(self._before, thread_id, now)
+                self._mark(self._before, thread_id)
             elif self._due(thread_id, fresh) < now:
-                self._mark(self._before, thread_id, now)
+                self._mark(self._before, thread_id)
             if handle is not None and (noted is None or noted[0] != handle):
                 cpu = self._cpu_clock.read(handle)
                 if cpu is not None:
                     self._cpu[thread_id] = (handle, cpu)
 
-    def note(self, skip: set[int], now: float) -> None:
-        """Note each thread's CPU time and schedstat, except of those in `skip`; forget ended ones."""
+    def note(self, skip: set[int], busy: set[int]) -> None:
+        """Note each thread's CPU time and schedstat, except of those in `skip`; forget ended ones.
+
+        Threads in `busy` (a stretch under way, not yet long) get no schedstat mark.
+        """
         noted = self._cpu
         read = self._cpu_clock.read
         for thread_id, (handle, _) in tuple(noted.items()):
@@ -169,9 +174,10 @@ class ThreadMarks:
                     self._forget(thread_id)
                     continue
                 noted[thread_id] = (handle, cpu)
-            self._mark(self._before, thread_id, now)
+            if thread_id not in busy:
+                self._mark(self._before, thread_id)
 
-    def mark_inside(self, thread_id: int, stretch: int, since: float, now: float) -> None:
+    def mark_inside(self, thread_id: int, stretch: int, since: float) -> None:
         """Read schedstat and whether the thread is blocked, at each look at a long stretch.
 
         `since` is the stretch's start: each loop numbers its stretches from 0, so looks
@@ -180,6 +186,7 @@ class ThreadMarks:
         native = self._native.get(thread_id)
         if native is None:
             return
+        now = self._clock()
         times = self._schedstat.read(native)
         if times is None:
             return
@@ -198,7 +205,7 @@ class ThreadMarks:
         due = self._due(thread_id, fresh)
         if due >= now:
             return due
-        self._mark(self._started, thread_id, now)
+        self._mark(self._started, thread_id)
         return now + fresh
 
     def _due(self, thread_id: int, fresh: float) -> float:
@@ -259,7 +266,12 @@ class ThreadMarks:
         native = self._native.get(thread_id)
         return None if native is None else self._schedstat.read(native)
 
-    def _mark(self, marks: dict[int, ThreadMark], thread_id: int, now: float) -> None:
+    def _mark(self, marks: dict[int, ThreadMark], thread_id: int) -> None:
+        """Take a mark timed just before its read: under load the watchdog, which looks at
+        several threads with the GIL handed over at each syscall, reads each one later than
+        it woke, and a mark timed at its wake-up would pass for one before a stretch that
+        had already started."""
+        now = self._clock()
         times = self._read(thread_id)
         if times is not None:
             marks[thread_id] = ThreadMark(now, times)

@@ -5,7 +5,8 @@ detector (`WATCHDOG_NAME`) calls `look` at each wake-up. It samples the stack
 of every loop busy for more than half the threshold, every min(threshold/4,
 10 ms) for as long as the stretch lasts; the samples name the line blocking
 *now*, and the most sampled one becomes `Stall.blocking_frame`. It notes the
-other loop threads' CPU time and schedstat (`ThreadMarks.note`), and at each
+other loop threads' CPU time, and the schedstat of those with no stretch under
+way (`ThreadMarks.note`), and at each
 look at a long stretch reads its thread's schedstat and whether it is blocked
 (`ThreadMarks.mark_inside`). Otherwise the watchdog sleeps until
 the earliest moment a stretch under way could need a sample, and never longer
@@ -50,20 +51,22 @@ def look(
     limit = threshold * SAMPLE_AFTER_FRACTION
     delay = limit
     long_stretches: list[tuple[WatchedLoop, int, float]] = []  # (loop, stretch, its start)
+    in_stretch: set[int] = set()  # threads with a stretch under way
     for state in loops:
         since = state.busy_since
         if since is None:
             continue
+        in_stretch.add(state.thread_id)
         stretch = state.stretch
         busy = now - since
         if busy > limit:
             long_stretches.append((state, stretch, since))
         elif limit - busy < delay:
             delay = limit - busy
-    marks.note({state.thread_id for state, _, _ in long_stretches}, now)
+    marks.note({state.thread_id for state, _, _ in long_stretches}, in_stretch)
     if long_stretches:
         for state, stretch, since in long_stretches:
-            marks.mark_inside(state.thread_id, stretch, since, now)
+            marks.mark_inside(state.thread_id, stretch, since)
         _sample_stacks(long_stretches, frames, is_user_frame)
         delay = min(threshold / 4, MAX_SAMPLE_INTERVAL_SECONDS)
     return max(delay, MIN_WAKE_INTERVAL_SECONDS)

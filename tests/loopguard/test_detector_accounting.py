@@ -15,7 +15,7 @@ from detector_fakes import (
     write_app,
 )
 
-from pytest_loopguard.detector import StallDetector
+from pytest_loopguard.detector import StallDetector, mark_age
 from pytest_loopguard.gcpauses import GcPauses
 
 
@@ -108,6 +108,27 @@ def test_cpu_work_slowed_by_load_is_a_stall_of_its_own_time_that_computed(
     assert stall.kind == "cpu"
 
 
+def test_a_look_inside_a_stretch_before_it_grows_long_does_not_hide_the_wait_before_it(
+    detector, clock, frames, schedstat, tmp_path
+):
+    # Under load the watchdog wakes at any moment of a stretch: a mark it took then would
+    # pass for one before the stretch, and the wait up to it would count as the loop's own.
+    frames.show((write_app(tmp_path), 2, "work"))
+
+    async def main():
+        schedstat.wait_for_cpu(0.04)  # the stretch starts in a run queue
+        detector.sample()  # the watchdog looks: busy 40 ms, not yet half the threshold
+        clock.advance(0.015)
+        detector.sample()  # now long: sampled
+        clock.advance(0.05)
+        await asyncio.sleep(0)
+
+    run(main())
+    assert detector.drain() == []  # 65 ms of its own in 105 ms
+    [dismissed] = detector.drain_starved()
+    assert (dismissed.duration_seconds, dismissed.cpu_wait_seconds) == pytest.approx((0.105, 0.04))
+
+
 def test_unsampled_stretch_whose_thread_waited_for_a_cpu_is_dismissed(detector, schedstat):
     async def main():
         detector.sample()  # the watchdog notes the thread, then gets no CPU itself
@@ -141,13 +162,15 @@ def test_unsampled_stretch_whose_thread_slept_is_a_stall(detector, schedstat):
 def test_unsampled_stretch_that_may_have_waited_for_a_cpu_is_given_the_doubt(
     detector, clock, schedstat
 ):
+    fresh = mark_age(THRESHOLD)
+
     async def main():
         await asyncio.sleep(0)  # a stretch starts: the loop thread takes a mark
-        schedstat.wait_for_cpu(0.02)  # a short stretch that waited for a CPU
+        schedstat.wait_for_cpu(fresh * 0.8)  # a short stretch that waited for a CPU
         await asyncio.sleep(0)
-        # The mark is too recent to be renewed, so this 0.11 s sleep may have been
-        # 0.02 s of that wait and only 0.09 s, under the limit, of its own.
-        schedstat.sleep(0.11)
+        # The mark is too recent to be renewed, so this sleep, just over the limit, may
+        # have been that wait and, under the limit, of its own.
+        schedstat.sleep(THRESHOLD + fresh * 0.4)
         await asyncio.sleep(0)
 
     run(main())

@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
 from detector_fakes import THRESHOLD, run, sleep_the_kernel_counts_as_wait
 
-# Loop runs this close together share one mark: a quarter of the threshold.
-FRESH_SECONDS = THRESHOLD / 4
+from pytest_loopguard.detector import MIN_MARK_AGE_SECONDS, mark_age
+
+# Loop runs this close together share one mark.
+FRESH_SECONDS = mark_age(THRESHOLD)
 
 
-def test_loops_and_runs_started_within_a_quarter_threshold_read_schedstat_once(
+def test_a_mark_is_young_for_a_twentieth_of_the_threshold_and_at_least_2_ms():
+    assert mark_age(0.1) == pytest.approx(0.005)
+    assert mark_age(0.01) == MIN_MARK_AGE_SECONDS == 0.002
+
+
+def test_loops_and_runs_started_within_a_marks_age_read_schedstat_once(
     detector, clock, schedstat
 ):
     for _ in range(10):  # ten tests' loops, each run several times by asyncio.run
@@ -51,7 +59,7 @@ def test_a_lowered_threshold_times_the_next_mark_of_a_loop_already_running(
     detector, clock, schedstat
 ):
     # A loop that runs across tests (a live server's): its next mark was due by the old
-    # threshold, a quarter of which is ten times the new one's.
+    # threshold, which is ten times the new one.
     detector.threshold_seconds = 10 * THRESHOLD
     reads = []
 
