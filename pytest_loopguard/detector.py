@@ -72,10 +72,11 @@ MAX_STARVED_KEPT = 100
 # A stretch starting later than this fraction of the threshold after its thread's last
 # schedstat mark takes a new one (`stretch_starts`): under load the loop thread waits for a
 # CPU about half of the time, and wait between that mark and the stretch's start counts as
-# its own. A twentieth of the threshold keeps that under 5% (2.5 ms of 100 ms on a loaded
-# two-core machine, against 12 ms with a quarter), for at most 20 reads per threshold.
+# its own. A twentieth of the threshold keeps that to a few ms at 100 ms on a loaded
+# two-core machine (benchmarks/cpu_wait_accuracy.py), for at most 20 reads (10 us each)
+# per threshold per thread.
 MARK_AGE_FRACTION = 0.05
-# ... but never more often than this: at low thresholds the reads would cost more than 1%.
+# ... and at least this: at low thresholds the reads would cost the loop thread over 0.5%.
 MIN_MARK_AGE_SECONDS = 0.002
 
 

@@ -36,8 +36,8 @@ relies on exactly this)::
     marks.judge_under_way(thread_id, stretch, start, now, threshold)  # at a phase end
 
 Activation and a stretch's start read schedstat only when the thread's latest
-mark is more than `fresh` seconds old (the detector passes a quarter of the
-threshold): a test suite starts a loop run or a new loop every millisecond or
+mark is more than `fresh` seconds old (the detector passes `mark_age`, a
+twentieth of the threshold): a test suite starts a loop run or a new loop every millisecond or
 so, and a mark that recent bounds the wait before the stretch as well.
 
 A new thread often gets the id of one that ended: its CPU clock handle tells
