@@ -6,9 +6,9 @@ another commit of loopguard, `-k EXPR` to narrow, `--no-xdist` or `--xdist-only`
 
 The suites are in SUITES below: each one's sdist (pinned; its `tests/` folder is the suite), how its
 test dependencies are installed, and what is deselected (tests that need the Internet; the
-machines only reach package registries). The first run of a suite builds
-`benchmarks/.work/real-suite-<name>`, a virtual environment of its own with the suite's project,
-its test dependencies and pytest-xdist. Loopguard is installed into it from `git archive <ref>`
+machines only reach package registries). The first run of a suite with a given Python builds
+`benchmarks/.work/real-suite-<name>-py<XY>` with it, a virtual environment of its own with the
+suite's project, its test dependencies and pytest-xdist. Loopguard is installed into it from `git archive <ref>`
 (default HEAD), so the figures belong to a commit, not to whatever is in the working tree.
 
 While `--load` processes (default 2, one per core of the development machines) spin on the
@@ -92,7 +92,8 @@ class Suite:
 
     @property
     def env(self) -> Path:
-        return WORK / f"real-suite-{self.name}"
+        # One per Python: the script's interpreter builds it, and asyncio differs between them.
+        return WORK / f"real-suite-{self.name}-py{sys.version_info.major}{sys.version_info.minor}"
 
 
 SUITES = {
