@@ -65,3 +65,29 @@ def test_frames_of_the_process_entry_are_never_blamed_nor_shown(tmp_path):
     assert [f.function for f in capture_stack(frame)] == ["decode"]
     blamed = capture_stack(fake_stack(*entry, (user, 3, "main"), (loop_code, 9, "select")))
     assert [f.function for f in blamed] == ["main"]
+
+
+def test_blockbusters_wrapper_is_passed_over_for_its_caller(pytester) -> None:
+    """Projects run blockbuster beside loopguard; its wrapper of `time.sleep` is not the culprit."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    # A stand-in with blockbuster's shape, outside site-packages: without the machinery entry
+    # its frame would count as the project's own and be blamed.
+    pytester.mkpydir("blockbuster").joinpath("__init__.py").write_text(
+        "import time\n\n\ndef wrapper(*args):\n    return time.sleep(*args)\n"
+    )
+    pytester.makepyfile(
+        test_wrapped="""
+        import pytest
+        import blockbuster
+
+        @pytest.mark.asyncio
+        async def test_sleeps():
+            blockbuster.wrapper(0.2)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:hypothesispytest", "--loopguard=50ms")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["blocking line:", "  test_wrapped.py:6 in test_sleeps", "      blockbuster.wrapper(0.2)"]
+    )
+    result.stdout.no_fnmatch_line("*blockbuster*__init__.py*")
