@@ -4,7 +4,8 @@ A busy stretch's wall time has four parts: the loop thread ran the loop's code,
 slept or waited in a blocking call (`time.sleep`, socket or file I/O), sat in
 a run queue while another process had the CPU (an overloaded machine), or was
 paused by an automatic garbage collection (whose length depends on the whole
-heap, not on the code that happened to allocate). The first two are the
+heap, not on the code that happened to allocate) or by any collection in
+another thread (it holds the GIL). The first two are the
 loop's own doing; the rule (`judge`) is::
 
     own time = wall time - CPU wait - automatic GC pauses
@@ -12,7 +13,7 @@ loop's own doing; the rule (`judge`) is::
     else, without GC pauses > limit -> dismissed: the machine was overloaded
     else                            -> a GC pause, reported apart, no failure
 
-An explicit `gc.collect()` is the caller's doing and is never subtracted.
+An explicit `gc.collect()` on the loop's thread is the caller's doing and is never subtracted.
 
 CPU wait comes from `schedstat` at two marks the watchdog takes (one before
 the stretch, one when it first samples it) and a read when the stretch ends.

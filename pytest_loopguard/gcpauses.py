@@ -2,14 +2,18 @@
 
 An automatic collection runs in whichever thread allocated the object that
 crossed a threshold, and a full one takes as long as the whole heap needs: in
-a long session 100-400 ms, charged to whatever test happens to run. A
-`gc.callbacks` entry marks each collection's start and end (two calls per
-collection, nothing per loop callback); pauses of at least `MIN_PAUSE_SECONDS`
-are kept, the last `KEPT_PER_THREAD` per thread, so the accounting can ask how
-much of a stretch they covered.
+a long session 100-400 ms, charged to whatever test happens to run. It holds
+the GIL from start to end, so a collection in *any* thread pauses the loop's
+thread too (anyio's suite under xdist: a helper thread's collection held a
+uvloop loop at an `await asyncio.sleep` for 106 ms). A `gc.callbacks` entry
+marks each collection's start and end (two calls per collection, nothing per
+loop callback); pauses of at least `MIN_PAUSE_SECONDS` are kept, the last
+`KEPT_PAUSES` of the process, so the accounting can ask how much of a stretch
+they covered.
 
 `gc.collect()` is wrapped while installed, so a collection the code asked for
-is told apart: it stays the caller's stall, and the wrapper keeps the caller's
+is told apart: made in the loop's own thread, it stays the caller's stall (in
+another thread it is a pause like an automatic one), and the wrapper keeps the caller's
 stack (`capture`, only for a call that paused long enough to be kept): no
 stack sample can be taken while a collection holds the GIL, so this is how
 the stall names its line. A caller that imported the
@@ -24,22 +28,29 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from pytest_loopguard.stall import StackFrame
 
-__all__ = ["KEPT_PER_THREAD", "MIN_PAUSE_SECONDS", "GcOverlap", "GcPause", "GcPauses"]
+__all__ = ["KEPT_PAUSES", "MIN_PAUSE_SECONDS", "GcOverlap", "GcPause", "GcPauses"]
 
 MIN_PAUSE_SECONDS = 0.001
-KEPT_PER_THREAD = 64
+KEPT_PAUSES = 256  # of the whole process: far more than a stretch worth judging overlaps
 
 
-class GcPause(NamedTuple):
-    """One collection that paused a thread, on the detector's clock."""
+@dataclass(slots=True)
+class GcPause:
+    """One collection that paused the process, on the detector's clock.
+
+    Mutable so that `gc.collect()`'s wrapper can give it its caller's stack after
+    the fact, without an index into the deque that other threads append to.
+    """
 
     start: float
     end: float
     explicit: bool
+    thread_id: int  # the thread that ran it
     stack: tuple[StackFrame, ...] = ()  # an explicit call's caller, when captured
 
 
@@ -52,7 +63,7 @@ class GcOverlap(NamedTuple):
 
 
 class GcPauses:
-    """Keep the recent garbage-collection pauses of every thread."""
+    """Keep the recent garbage-collection pauses of the process."""
 
     def __init__(
         self,
@@ -64,7 +75,7 @@ class GcPauses:
         self._clock = clock
         self._gc = gc_module
         self._capture = capture
-        self._pauses: dict[int, deque[GcPause]] = {}
+        self._pauses: deque[GcPause] = deque(maxlen=KEPT_PAUSES)
         self._explicit: dict[int, int] = {}  # thread id -> depth of gc.collect() calls
         self._began = 0.0
         self._began_explicit = False
@@ -107,7 +118,7 @@ class GcPauses:
         if self._gc.collect is self._wrapper:
             self._gc.collect = self._collect
         self._collect = None
-        self._pauses = {}
+        self._pauses.clear()
         self._explicit.clear()
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
@@ -120,38 +131,38 @@ class GcPauses:
         end = self._clock()
         if end - self._began < MIN_PAUSE_SECONDS:
             return
-        thread_id = threading.get_ident()
-        kept = self._pauses.get(thread_id)
-        if kept is None:
-            kept = self._pauses[thread_id] = deque(maxlen=KEPT_PER_THREAD)
-        kept.append(GcPause(self._began, end, self._began_explicit))
+        self._pauses.append(GcPause(self._began, end, self._began_explicit, threading.get_ident()))
 
     def _keep_caller(self, thread_id: int, called: float, frame: Any) -> None:
         """Give the pause an explicit call just made (if it was kept) its caller's stack."""
         capture = self._capture
-        kept = self._pauses.get(thread_id)
-        if capture is None or not kept:
+        if capture is None:
             return
-        last = kept[-1]
-        if last.explicit and last.start >= called and not last.stack:
-            kept[-1] = last._replace(stack=capture(frame))
+        # Another thread's collection may have been kept since this one ended: look back.
+        for pause in reversed(tuple(self._pauses)):
+            if pause.start < called:
+                return
+            if pause.thread_id == thread_id:
+                if pause.explicit and not pause.stack:
+                    pause.stack = capture(frame)
+                return
 
     def overlap(self, thread_id: int, start: float, end: float) -> GcOverlap:
-        """Return how much collection covered [start, end] in a thread."""
+        """Return how much collection covered [start, end] of a thread's stretch.
+
+        Only the thread's own `gc.collect()` calls are explicit: any other collection is
+        one the loop's code did not ask for, though it held the loop's thread all the same.
+        """
         automatic = explicit = longest = 0.0
         stack: tuple[StackFrame, ...] = ()
-        for pause in tuple(self._pauses.get(thread_id, ())):
+        for pause in tuple(self._pauses):
             covered = min(end, pause.end) - max(start, pause.start)
             if covered <= 0:
                 continue
-            if not pause.explicit:
+            if not pause.explicit or pause.thread_id != thread_id:
                 automatic += covered
                 continue
             explicit += covered
             if pause.stack and covered > longest:
                 longest, stack = covered, pause.stack
         return GcOverlap(automatic, explicit, stack)
-
-    def forget(self, thread_id: int) -> None:
-        """Drop a thread's pauses (it has ended)."""
-        self._pauses.pop(thread_id, None)

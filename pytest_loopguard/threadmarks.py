@@ -41,9 +41,8 @@ twentieth of the threshold): a test suite starts a loop run or a new loop every 
 so, and a mark that recent bounds the wait before the stretch as well.
 
 A new thread often gets the id of one that ended: its CPU clock handle tells
-them apart, and the watchdog forgets an ended thread (its marks and GC
-pauses) only under the lock activation holds, so it never takes a new
-thread's marks with it.
+them apart, and the watchdog forgets an ended thread (its marks) only under
+the lock activation holds, so it never takes a new thread's marks with it.
 """
 
 from __future__ import annotations
@@ -236,11 +235,13 @@ class ThreadMarks:
     ) -> Judgement:
         """Account for a stretch over the threshold that ended on the calling thread."""
         stretch_account, most_wait = self._account(thread_id, stretch, start, end)
+        verdict = judge(stretch_account, threshold)
         if not sampled and self._barely_ran(thread_id, threshold * MIN_CPU_FRACTION):
-            if not surely_own(stretch_account, most_wait, threshold):
+            # It slept, got no CPU, or stood still while another thread collected (holding
+            # the GIL): the collection, or else the bound on its CPU wait, tells which.
+            if verdict != "gc" and not surely_own(stretch_account, most_wait, threshold):
                 return Judgement(stretch_account, most_wait, False)
-        counted = judge(stretch_account, threshold) != "cpu_wait"
-        return Judgement(stretch_account, most_wait, counted)
+        return Judgement(stretch_account, most_wait, verdict != "cpu_wait")
 
     def judge_under_way(
         self, thread_id: int, stretch: int, start: float, now: float, threshold: float
@@ -281,7 +282,6 @@ class ThreadMarks:
         self._before.pop(thread_id, None)
         self._started.pop(thread_id, None)
         self._inside.pop(thread_id, None)
-        self._gc.forget(thread_id)
 
 
 def _latest(first: ThreadMark | None, second: ThreadMark | None) -> ThreadMark | None:

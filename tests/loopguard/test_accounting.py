@@ -246,13 +246,52 @@ def test_an_automatic_collection_is_marked_automatic(pauses):
     assert explicit == 0.0
 
 
-def test_pauses_of_another_thread_or_outside_the_stretch_do_not_count(pauses):
+def test_another_threads_collection_pauses_the_loop_but_is_not_its_call(pauses, no_automatic_gc):
+    """It held the GIL, so the loop's thread stood still; its code did not ask for it."""
     worker = threading.Thread(target=gc.collect)
     worker.start()
     worker.join()
-    assert pauses.overlap(threading.get_ident(), -1.0, 1e9) == (0.0, 0.0, ())
-    assert pauses.overlap(worker.ident, -1.0, 1e9).explicit_seconds > 0
-    assert pauses.overlap(worker.ident, 1e8, 1e9) == (0.0, 0.0, ())
+    here = threading.get_ident()
+    assert pauses.overlap(here, -1.0, 1e9) == (pytest.approx(0.01), 0.0, ())
+    assert pauses.overlap(worker.ident, -1.0, 1e9).explicit_seconds == pytest.approx(0.01)
+    assert pauses.overlap(here, 1e8, 1e9) == (0.0, 0.0, ())
+
+
+class CollectThenAnotherThread:
+    """A gc module whose collection is followed, before `collect` returns, by one in another thread."""
+
+    def __init__(self) -> None:
+        self.callbacks: list = []
+
+    def _collection(self) -> None:
+        for callback in list(self.callbacks):
+            callback("start", {"generation": 2})
+        for callback in list(self.callbacks):
+            callback("stop", {"generation": 2})
+
+    def collect(self, *args: object) -> int:
+        self._collection()
+        other = threading.Thread(target=self._collection)
+        other.start()
+        other.join()
+        return 0
+
+
+def test_an_explicit_call_keeps_its_stack_when_another_threads_collection_came_after_it():
+    ticks = itertools.count()
+    fake_gc = CollectThenAnotherThread()
+    tracker = GcPauses(
+        clock=lambda: next(ticks) * 0.01, gc_module=fake_gc, capture=lambda frame: ("caller",)
+    )
+    tracker.install()
+    try:
+        fake_gc.collect()  # the wrapper
+        overlap = tracker.overlap(threading.get_ident(), -1.0, 1e9)
+    finally:
+        tracker.uninstall()
+    assert overlap.explicit_stack == ("caller",)
+    assert overlap.explicit_seconds == pytest.approx(0.01)
+    assert overlap.automatic_seconds == pytest.approx(0.01)  # the other thread's
 
 
 def test_uninstall_puts_gc_back():

@@ -130,3 +130,49 @@ def test_an_explicit_collection_in_a_coroutine_stays_a_stall(pytester: pytest.Py
     [record] = json.loads((pytester.path / "stalls.json").read_text())["stalls"]
     assert (record["file"], record["line"], record["stall_kind"]) == ("test_gc.py", 11, "collect")
     assert record["explicit_gc_ms"] > 5.0
+
+
+HELPER_THREAD_GC = """
+import asyncio, gc, threading, time
+import pytest
+
+@pytest.fixture(scope="module")
+def big_heap():
+    heap = [[[] for _ in range(10)] for _ in range(300_000)]  # 3.3 million containers
+    yield heap
+
+def compute(seconds):
+    deadline = time.thread_time() + seconds
+    while time.thread_time() < deadline:
+        pass
+
+@pytest.mark.asyncio
+async def test_a_helper_thread_collects(big_heap):
+    started = threading.Event()
+
+    def collect():
+        started.set()
+        gc.collect()
+
+    helper = threading.Thread(target=collect)
+    helper.start()
+    started.wait()
+    compute(0.008)  # Python work of the loop: it waits for the GIL the collection holds
+    await asyncio.to_thread(helper.join)
+"""
+
+
+def test_another_threads_collection_holding_the_loop_is_a_gc_pause(
+    pytester: pytest.Pytester,
+) -> None:
+    """anyio's suite: a helper thread's collection held a loop at an `await` for 106 ms."""
+    pytester.makeini("[pytest]\n" + QUIET)
+    pytester.makepyfile(test_helper_gc=HELPER_THREAD_GC)
+    result = run(pytester, "--loopguard=20ms", "--loopguard-report=stalls.json")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*loopguard: 1 stretch over the limit only because of *"])
+    document = json.loads((pytester.path / "stalls.json").read_text())
+    assert document["stalls"] == []
+    [pause] = document["gc_pauses"]
+    assert pause["test_id"].endswith("test_a_helper_thread_collects")
+    assert pause["gc_ms"] > 20.0 and pause["explicit_gc_ms"] == 0.0
