@@ -210,8 +210,10 @@ class LoopState:
         return self._judged(stall, account)._replace(still_blocked=True)
 
     def _judged(self, stall: Stall, account: StretchAccount) -> Stall:
-        if stall.blocking_frame is None and account.explicit_gc_stack:
-            # No sample while gc.collect() held the GIL: its call is the blocking line.
+        if account.explicit_gc_stack and (stall.blocking_frame is None or account.kind == "collect"):
+            # No sample can be taken while gc.collect() holds the GIL, so samples only show
+            # what ran around it (in anyio's suite, `traceback.extract_stack` reading source
+            # lines): the call that held the loop most of the time is the blocking line.
             stack = account.explicit_gc_stack
             stall = stall._replace(blocking_frame=stack[-1], stack=stack)
         return stall._replace(

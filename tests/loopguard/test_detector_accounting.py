@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json.decoder
 from types import SimpleNamespace
 
 import pytest
@@ -17,6 +18,7 @@ from detector_fakes import (
 
 from pytest_loopguard.detector import StallDetector, mark_age
 from pytest_loopguard.gcpauses import GcPauses
+from pytest_loopguard.stall import StackFrame
 
 
 def test_sampled_stretch_long_only_because_its_thread_waited_for_a_cpu_is_dismissed(
@@ -341,3 +343,41 @@ def test_a_thread_that_takes_an_ended_threads_id_keeps_its_marks(detector, cpu, 
     [stall] = detector.drain()
     assert stall.kind == "waiting"
     assert detector.starved == 0
+
+
+@pytest.fixture
+def gc_caller(tmp_path):
+    """The stack gc.collect()'s wrapper keeps: the project's line that called it."""
+    return (StackFrame(str(tmp_path / "app.py"), 7, "main", "gc.collect()"),)
+
+
+@pytest.fixture
+def gc_stack_detector(clock, frames, cpu, schedstat, fake_gc, gc_caller):
+    pauses = GcPauses(clock, gc_module=fake_gc, capture=lambda frame: gc_caller)
+    yield from started(
+        StallDetector(
+            THRESHOLD, clock=clock, frames=frames, watchdog=False, cpu_clock=cpu,
+            schedstat=schedstat, gc_pauses=pauses,
+        )
+    )
+
+
+def test_a_stall_mostly_spent_in_gc_collect_names_that_call_over_its_samples(
+    gc_stack_detector, clock, frames, fake_gc, gc_caller
+):
+    # What a sample saw before the collection: library code, with no frame of the project.
+    frames.show((json.decoder.__file__, 3, "decode"))
+
+    async def main():
+        gc_stack_detector.sample()
+        clock.advance(0.06)
+        gc_stack_detector.sample()  # the watchdog samples the stretch: json's line
+        fake_gc.collect()  # 200 ms the code asked for, no sample possible
+        await asyncio.sleep(0)
+
+    run(main())
+    [stall] = gc_stack_detector.drain()
+    assert stall.kind == "collect"
+    assert stall.blocking_frame == gc_caller[-1]
+    assert stall.stack == gc_caller
+    assert [frame.function for frame, _ in stall.samples] == ["decode"]  # still shown
